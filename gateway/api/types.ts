@@ -158,3 +158,17 @@ export interface RejectBody {
 export interface ApiErrorBody {
   error: { code: string; message: string };
 }
+
+export interface Stats {
+  /** Requests per hour over the window, oldest first. */
+  perHour: { hour: string; total: number; approved: number; rejected: number }[];
+  /** Time from arrival to a reviewer's decision, milliseconds. */
+  wait: { p50: number; p90: number; max: number; count: number };
+  rejectionRate: number;
+  perCaller: { caller: string; total: number; approved: number; rejected: number; failed: number }[];
+}
+
+/** Sent by the console with `force: true` after the reviewer confirmed deciding on another reviewer's claim. */
+export interface DecisionOptions {
+  force?: boolean;
+}
