@@ -1,0 +1,106 @@
+// Callers (programs with a caller key) and reviewers (people with a token): stored only as hashes of their secrets.
+import { createHash, randomBytes } from 'node:crypto';
+import type { ReviewerRole } from '../api/types.js';
+import type { Database } from './db.js';
+
+export interface CallerRecord {
+  name: string;
+  owner: string | null;
+  createdAt: string;
+  revoked: boolean;
+}
+
+export interface ReviewerRecord {
+  name: string;
+  role: ReviewerRole;
+  createdAt: string;
+  revoked: boolean;
+}
+
+export function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex');
+}
+
+function newSecret(prefix: string): string {
+  return `${prefix}${randomBytes(24).toString('base64url')}`;
+}
+
+export class IdentityStore {
+  constructor(private readonly db: Database) {}
+
+  /** Creates a caller, or gives an existing one a new key. Returns the key, shown only now. */
+  async addCaller(name: string, owner: string | null = null): Promise<string> {
+    const key = newSecret('alk_');
+    await this.db.run(
+      `INSERT INTO callers (name, key_hash, owner, created_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET key_hash = excluded.key_hash, owner = excluded.owner, revoked_at = NULL`,
+      [name, hashSecret(key), owner, Date.now()],
+    );
+    return key;
+  }
+
+  async listCallers(): Promise<CallerRecord[]> {
+    const rows = await this.db.all<{ name: string; owner: string | null; created_at: number; revoked_at: number | null }>('SELECT name, owner, created_at, revoked_at FROM callers ORDER BY name');
+    return rows.map((r) => ({ name: r.name, owner: r.owner, createdAt: new Date(r.created_at).toISOString(), revoked: r.revoked_at !== null }));
+  }
+
+  async revokeCaller(name: string): Promise<boolean> {
+    const { changes } = await this.db.run('UPDATE callers SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL', [Date.now(), name]);
+    return changes > 0;
+  }
+
+  async callerByKey(key: string): Promise<{ name: string; owner: string | null } | undefined> {
+    return this.db.get<{ name: string; owner: string | null }>('SELECT name, owner FROM callers WHERE key_hash = ? AND revoked_at IS NULL', [hashSecret(key)]);
+  }
+
+  async addReviewer(name: string, role: ReviewerRole): Promise<string> {
+    const token = newSecret('alr_');
+    await this.db.run(
+      `INSERT INTO reviewers (name, role, token_hash, created_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET role = excluded.role, token_hash = excluded.token_hash, revoked_at = NULL`,
+      [name, role, hashSecret(token), Date.now()],
+    );
+    return token;
+  }
+
+  async listReviewers(): Promise<ReviewerRecord[]> {
+    const rows = await this.db.all<{ name: string; role: ReviewerRole; created_at: number; revoked_at: number | null }>('SELECT name, role, created_at, revoked_at FROM reviewers ORDER BY name');
+    return rows.map((r) => ({ name: r.name, role: r.role, createdAt: new Date(r.created_at).toISOString(), revoked: r.revoked_at !== null }));
+  }
+
+  async revokeReviewer(name: string): Promise<boolean> {
+    const { changes } = await this.db.run('UPDATE reviewers SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL', [Date.now(), name]);
+    await this.db.run('DELETE FROM console_sessions WHERE reviewer = ?', [name]);
+    return changes > 0;
+  }
+
+  async countReviewers(): Promise<number> {
+    const row = await this.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM reviewers WHERE revoked_at IS NULL');
+    return row?.n ?? 0;
+  }
+
+  async reviewerByToken(token: string): Promise<{ name: string; role: ReviewerRole } | undefined> {
+    return this.db.get('SELECT name, role FROM reviewers WHERE token_hash = ? AND revoked_at IS NULL', [hashSecret(token)]);
+  }
+
+  /** A console login: a random session id for an HttpOnly cookie; only its hash is stored. */
+  async openConsoleSession(reviewer: string, ttlMs: number): Promise<string> {
+    const id = newSecret('als_');
+    const now = Date.now();
+    await this.db.run('DELETE FROM console_sessions WHERE expires_at < ?', [now]);
+    await this.db.run('INSERT INTO console_sessions (id_hash, reviewer, created_at, expires_at) VALUES (?, ?, ?, ?)', [hashSecret(id), reviewer, now, now + ttlMs]);
+    return id;
+  }
+
+  async reviewerBySession(id: string): Promise<{ name: string; role: ReviewerRole } | undefined> {
+    return this.db.get(
+      `SELECT r.name, r.role FROM console_sessions s JOIN reviewers r ON r.name = s.reviewer
+       WHERE s.id_hash = ? AND s.expires_at > ? AND r.revoked_at IS NULL`,
+      [hashSecret(id), Date.now()],
+    );
+  }
+
+  async closeConsoleSession(id: string): Promise<void> {
+    await this.db.run('DELETE FROM console_sessions WHERE id_hash = ?', [hashSecret(id)]);
+  }
+}

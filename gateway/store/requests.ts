@@ -1,0 +1,313 @@
+// The request repository: sessions in, plain objects out; every prompt or answer text is sealed with the session's key.
+import type { Decision, ErrorRecord, Protocol, RequestDetail, RequestList, RequestStatus, RequestSummary, ResponseRecord, SessionRecord, Stats, TimelineEvent } from '../api/types.js';
+import type { Database, SqlValue } from './db.js';
+import { decryptField, encryptField, type SessionCrypto } from './session-crypto.js';
+
+export interface NewRequest {
+  id: string;
+  createdAt: number;
+  status: RequestStatus;
+  caller: string;
+  protocol: Protocol;
+  path: string;
+  model: string;
+  stream: boolean;
+  policy: string | null;
+  tokens: number;
+  timeoutAt: number | null;
+  convHash: string | null;
+  body: unknown;
+  preview: string;
+}
+
+export interface FinishedRequest {
+  status: RequestStatus;
+  editedBody: unknown | null;
+  response: ResponseRecord | null;
+  error: ErrorRecord | null;
+  timeline: TimelineEvent[];
+  upstreamStatus: number | null;
+  searchText: string;
+}
+
+export interface ListFilter {
+  status?: RequestStatus[];
+  caller?: string;
+  model?: string;
+  q?: string;
+  since?: number;
+  until?: number;
+  cursor?: string;
+  limit?: number;
+}
+
+interface RequestRow {
+  id: string;
+  created_at: number;
+  updated_at: number;
+  status: RequestStatus;
+  caller: string;
+  protocol: Protocol;
+  path: string;
+  model: string;
+  stream: number;
+  policy: string | null;
+  tokens: number;
+  timeout_at: number | null;
+  prev_id: string | null;
+  conv_hash: string | null;
+  session_key: Buffer | null;
+  body: Buffer | null;
+  edited_body: Buffer | null;
+  preview: Buffer | null;
+  response: Buffer | null;
+  timeline: Buffer | null;
+  error: Buffer | null;
+}
+
+const SUMMARY_COLUMNS = 'id, created_at, updated_at, status, caller, protocol, path, model, stream, policy, tokens, timeout_at, session_key, preview';
+
+/** Live state the queue adds to what the store knows (claims, duplicates). */
+export type LiveOverlay = (summary: RequestSummary) => RequestSummary;
+
+export class RequestStore {
+  private readonly keys = new Map<string, Buffer>();
+
+  constructor(
+    private readonly db: Database,
+    private readonly crypto: SessionCrypto,
+  ) {}
+
+  private sessionKey(id: string, wrapped: Buffer | null): Buffer | null {
+    const cached = this.keys.get(id);
+    if (cached) return cached;
+    if (!wrapped) return null; // shredded
+    return this.crypto.unwrapSessionKey(id, wrapped);
+  }
+
+  async insert(r: NewRequest): Promise<void> {
+    const { key, wrapped } = this.crypto.newSessionKey(r.id);
+    this.keys.set(r.id, key);
+    await this.db.run(
+      `INSERT INTO requests (id, created_at, updated_at, status, caller, protocol, path, model, stream, policy, tokens, timeout_at, conv_hash, session_key, body, preview)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [r.id, r.createdAt, r.createdAt, r.status, r.caller, r.protocol, r.path, r.model, r.stream ? 1 : 0, r.policy, r.tokens, r.timeoutAt, r.convHash, wrapped, encryptField(key, r.id, 'body', r.body), encryptField(key, r.id, 'preview', r.preview)],
+    );
+  }
+
+  async setStatus(id: string, status: RequestStatus, extra: { timeoutAt?: number | null; decidedAt?: number } = {}): Promise<void> {
+    const now = Date.now();
+    await this.db.run(
+      `UPDATE requests SET status = ?, updated_at = ?, timeout_at = COALESCE(?, timeout_at), decided_at = COALESCE(?, decided_at) WHERE id = ?`,
+      [status, now, extra.timeoutAt ?? null, extra.decidedAt ?? null, id],
+    );
+  }
+
+  async addDecision(id: string, d: Decision): Promise<void> {
+    const key = this.sessionKey(id, null);
+    await this.db.run(`INSERT INTO decisions (request_id, action, reviewer, reason, note, edited, at) VALUES (?, ?, ?, ?, ?, ?, ?)`, [
+      id,
+      d.action,
+      d.reviewer,
+      key && d.reason !== null ? encryptField(key, id, 'reason', d.reason) : null,
+      key && d.note !== null ? encryptField(key, id, 'note', d.note) : null,
+      d.edited ? 1 : 0,
+      Date.parse(d.at),
+    ]);
+  }
+
+  async finish(id: string, f: FinishedRequest): Promise<void> {
+    const key = this.sessionKey(id, null);
+    if (!key) throw new Error(`no session key for ${id}`);
+    const now = Date.now();
+    const terms = this.searchTerms(f.searchText);
+    await this.db.transaction(async () => {
+      await this.db.run(
+        `UPDATE requests SET status = ?, updated_at = ?, completed_at = ?, edited_body = ?, response = ?, error = ?, error_code = ?, timeline = ?, upstream_status = ? WHERE id = ?`,
+        [
+          f.status,
+          now,
+          now,
+          f.editedBody === null ? null : encryptField(key, id, 'edited_body', f.editedBody),
+          f.response === null ? null : encryptField(key, id, 'response', f.response),
+          f.error === null ? null : encryptField(key, id, 'error', f.error),
+          f.error?.code ?? null,
+          encryptField(key, id, 'timeline', f.timeline),
+          f.upstreamStatus,
+          id,
+        ],
+      );
+      if (terms.length > 0) {
+        const placeholders = terms.map(() => '(?, ?)').join(',');
+        await this.db.run(`INSERT OR IGNORE INTO search_terms (term, request_id) VALUES ${placeholders}`, terms.flatMap((t) => [t, id]));
+      }
+    });
+    this.keys.delete(id);
+  }
+
+  /** Closes out requests a previous run left open: they are never left pending. */
+  async interruptOpen(): Promise<number> {
+    const { changes } = await this.db.run(
+      `UPDATE requests SET status = 'interrupted', updated_at = ? WHERE status IN ('pending', 'approved', 'timed_out', 'forwarding')`,
+      [Date.now()],
+    );
+    return changes;
+  }
+
+  async list(filter: ListFilter, overlay: LiveOverlay): Promise<RequestList> {
+    const where: string[] = [];
+    const params: SqlValue[] = [];
+    if (filter.status?.length) {
+      where.push(`status IN (${filter.status.map(() => '?').join(',')})`);
+      params.push(...filter.status);
+    }
+    if (filter.caller) {
+      where.push('caller = ?');
+      params.push(filter.caller);
+    }
+    if (filter.model) {
+      where.push('model = ?');
+      params.push(filter.model);
+    }
+    if (filter.since !== undefined) {
+      where.push('created_at >= ?');
+      params.push(filter.since);
+    }
+    if (filter.until !== undefined) {
+      where.push('created_at < ?');
+      params.push(filter.until);
+    }
+    if (filter.cursor) {
+      where.push('id < ?');
+      params.push(filter.cursor);
+    }
+    const words = filter.q ? searchWords(filter.q) : [];
+    for (const word of words) {
+      where.push('id IN (SELECT request_id FROM search_terms WHERE term = ?)');
+      params.push(this.term(word));
+    }
+    const limit = Math.min(Math.max(filter.limit ?? 50, 1), 500);
+    const rows = await this.db.all<RequestRow>(
+      `SELECT ${SUMMARY_COLUMNS} FROM requests ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`,
+      [...params, limit + 1],
+    );
+    const page = rows.slice(0, limit);
+    return { items: page.map((row) => overlay(this.summary(row))), next: rows.length > limit ? page[page.length - 1].id : null };
+  }
+
+  async get(id: string, overlay: LiveOverlay): Promise<RequestDetail | null> {
+    const row = await this.db.get<RequestRow>('SELECT * FROM requests WHERE id = ?', [id]);
+    if (!row) return null;
+    const key = this.sessionKey(id, row.session_key);
+    const decisions = await this.db.all<{ action: Decision['action']; reviewer: string | null; reason: Buffer | null; note: Buffer | null; edited: number; at: number }>(
+      'SELECT action, reviewer, reason, note, edited, at FROM decisions WHERE request_id = ? ORDER BY id',
+      [id],
+    );
+    const open = <T>(field: string, value: Buffer | null): T | null => (key && value ? decryptField<T>(key, id, field, value) : null);
+    return {
+      ...overlay(this.summary(row)),
+      path: row.path,
+      body: open('body', row.body),
+      editedBody: open('edited_body', row.edited_body),
+      decisions: decisions.map((d) => ({
+        action: d.action,
+        reviewer: d.reviewer,
+        reason: open<string>('reason', d.reason),
+        note: open<string>('note', d.note),
+        edited: d.edited === 1,
+        at: new Date(d.at).toISOString(),
+      })),
+      previousId: row.prev_id,
+      response: open<ResponseRecord>('response', row.response),
+      error: open<ErrorRecord>('error', row.error),
+    };
+  }
+
+  async session(id: string, overlay: LiveOverlay, liveTimeline?: TimelineEvent[]): Promise<SessionRecord | null> {
+    const request = await this.get(id, overlay);
+    if (!request) return null;
+    const row = await this.db.get<{ timeline: Buffer | null; session_key: Buffer | null }>('SELECT timeline, session_key FROM requests WHERE id = ?', [id]);
+    const key = this.sessionKey(id, row?.session_key ?? null);
+    const timeline = liveTimeline ?? (key && row?.timeline ? decryptField<TimelineEvent[]>(key, id, 'timeline', row.timeline) : []);
+    return { id, request, timeline };
+  }
+
+  /** The latest earlier request whose conversation this one extends (hashes of this one's message prefixes). */
+  async findPreviousTurn(id: string, prefixHashes: string[]): Promise<string | null> {
+    if (prefixHashes.length === 0) return null;
+    const row = await this.db.get<{ id: string }>(
+      `SELECT id FROM requests WHERE conv_hash IN (${prefixHashes.map(() => '?').join(',')}) AND id < ? ORDER BY id DESC LIMIT 1`,
+      [...prefixHashes, id],
+    );
+    if (row) await this.db.run('UPDATE requests SET prev_id = ? WHERE id = ?', [row.id, id]);
+    return row?.id ?? null;
+  }
+
+  async stats(hours: number): Promise<Stats> {
+    const since = Date.now() - hours * 3_600_000;
+    const perHour = await this.db.all<{ hour: number; total: number; approved: number; rejected: number }>(
+      `SELECT (created_at / 3600000) * 3600000 AS hour, COUNT(*) AS total,
+              SUM(status IN ('completed', 'forwarding', 'approved')) AS approved,
+              SUM(status IN ('rejected', 'timed_out')) AS rejected
+       FROM requests WHERE created_at >= ? GROUP BY hour ORDER BY hour`,
+      [since],
+    );
+    const waits = await this.db.all<{ wait: number }>(
+      `SELECT r.decided_at - r.created_at AS wait FROM requests r
+       WHERE r.created_at >= ? AND r.decided_at IS NOT NULL AND EXISTS (SELECT 1 FROM decisions d WHERE d.request_id = r.id AND d.reviewer IS NOT NULL)
+       ORDER BY wait`,
+      [since],
+    );
+    const perCaller = await this.db.all<{ caller: string; total: number; approved: number; rejected: number; failed: number }>(
+      `SELECT caller, COUNT(*) AS total, SUM(status = 'completed') AS approved, SUM(status IN ('rejected', 'timed_out')) AS rejected, SUM(status = 'failed') AS failed
+       FROM requests WHERE created_at >= ? GROUP BY caller ORDER BY total DESC`,
+      [since],
+    );
+    const total = perCaller.reduce((n, c) => n + c.total, 0);
+    const rejected = perCaller.reduce((n, c) => n + c.rejected, 0);
+    const quantile = (q: number) => (waits.length ? waits[Math.min(waits.length - 1, Math.floor(q * waits.length))].wait : 0);
+    return {
+      perHour: perHour.map((h) => ({ hour: new Date(h.hour).toISOString(), total: h.total, approved: h.approved, rejected: h.rejected })),
+      wait: { p50: quantile(0.5), p90: quantile(0.9), max: waits.length ? waits[waits.length - 1].wait : 0, count: waits.length },
+      rejectionRate: total ? rejected / total : 0,
+      perCaller,
+    };
+  }
+
+  private summary(row: RequestRow): RequestSummary {
+    const key = this.sessionKey(row.id, row.session_key);
+    return {
+      id: row.id,
+      status: row.status,
+      caller: row.caller,
+      protocol: row.protocol,
+      model: row.model,
+      stream: row.stream === 1,
+      createdAt: new Date(row.created_at).toISOString(),
+      updatedAt: new Date(row.updated_at).toISOString(),
+      policy: row.policy,
+      preview: key && row.preview ? decryptField<string>(key, row.id, 'preview', row.preview) : '',
+      tokens: row.tokens,
+      timeoutAt: row.status === 'pending' && row.timeout_at ? new Date(row.timeout_at).toISOString() : null,
+      claim: null,
+      duplicates: 0,
+      escalated: false,
+      approvalsNeeded: 0,
+    };
+  }
+
+  private term(word: string): Buffer {
+    return this.crypto.hmac(`term:${word}`).subarray(0, 12);
+  }
+
+  private searchTerms(text: string): Buffer[] {
+    return searchWords(text).slice(0, 400).map((w) => this.term(w));
+  }
+}
+
+/** Lower-cased unique words: the unit of the encrypted search index. */
+export function searchWords(text: string): string[] {
+  const words = new Set<string>();
+  for (const match of text.toLowerCase().matchAll(/[\p{L}\p{N}_]{2,64}/gu)) words.add(match[0]);
+  return [...words];
+}

@@ -1,0 +1,53 @@
+// Which upstream serves which protocol family, and with which key (never from a flag; from the env or the desktop's key store).
+import type { AirlockConfig, ProtocolFamily } from '../config/schema.js';
+import { AirlockError } from '../errors.js';
+import type { UpstreamTarget } from './client.js';
+
+export const DEMO_URL = 'airlock-demo:';
+
+export interface UpstreamSources {
+  config: AirlockConfig;
+  upstreamUrl?: string;
+  demo?: boolean;
+  upstreamKeys?: Record<string, string>;
+  env: NodeJS.ProcessEnv;
+}
+
+export class UpstreamRegistry {
+  private readonly byFamily = new Map<ProtocolFamily, UpstreamTarget>();
+
+  constructor(sources: UpstreamSources) {
+    const { config, env } = sources;
+    for (const u of config.upstreams) {
+      if (this.byFamily.has(u.protocol)) continue;
+      this.byFamily.set(u.protocol, {
+        name: u.name,
+        url: u.url,
+        family: u.protocol,
+        key: sources.upstreamKeys?.[u.name] ?? (u.keyEnv ? env[u.keyEnv] : env.AIRLOCK_UPSTREAM_KEY),
+      });
+    }
+    for (const family of ['openai', 'anthropic'] as const) {
+      if (this.byFamily.has(family)) continue;
+      if (sources.upstreamUrl) {
+        this.byFamily.set(family, { name: 'upstream', url: sources.upstreamUrl, family, key: sources.upstreamKeys?.upstream ?? env.AIRLOCK_UPSTREAM_KEY });
+      } else if (sources.demo) {
+        this.byFamily.set(family, { name: 'demo', url: DEMO_URL, family, key: undefined });
+      }
+    }
+  }
+
+  resolve(family: ProtocolFamily): UpstreamTarget {
+    const target = this.byFamily.get(family);
+    if (!target) {
+      throw new AirlockError('upstream_unreachable', {
+        message: `No ${family} upstream is configured (use --upstream URL, an upstreams: entry in the config, or --demo).`,
+      });
+    }
+    return target;
+  }
+
+  describe(): { family: ProtocolFamily; name: string; url: string; hasKey: boolean }[] {
+    return [...this.byFamily.values()].map((t) => ({ family: t.family, name: t.name, url: t.url, hasKey: Boolean(t.key) }));
+  }
+}
