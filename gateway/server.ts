@@ -106,7 +106,10 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     hangUpGraceMs: opts.hangUpGraceMs ?? 2000,
     created(flow) {
       flows.set(flow.id, flow);
-      flow.onStatus((f) => events.emit(eventFor(f.status!), queue.overlay(summaryOf(f))));
+      flow.onStatus((f) => {
+        const type = eventFor(f.status!);
+        if (events.listenerCount(type) > 0) events.emit(type, queue.overlay(summaryOf(f)));
+      });
     },
     finished(flow) {
       flows.delete(flow.id);

@@ -1,6 +1,7 @@
 // Record: the session is written before anything is forwarded (fail closed), and finished on every exit path.
 import type { Logger } from 'pino';
-import type { Decision } from '../api/types.js';
+import type { Decision, RequestStatus } from '../api/types.js';
+import { TERMINAL } from '../flow/status.js';
 import { AirlockError } from '../errors.js';
 import type { RequestFlow } from '../flow/request-flow.js';
 import { conversationHashes } from '../flow/conversation.js';
@@ -9,6 +10,7 @@ import type { SessionStore } from '../store/index.js';
 export class Recorder {
   /** Writes still in flight, so shutdown can wait for them. */
   private readonly inflight = new Set<Promise<unknown>>();
+  private readonly batch: { run: () => Promise<void>; resolve: () => void; reject: (err: unknown) => void }[] = [];
 
   constructor(
     private readonly store: SessionStore,
@@ -39,7 +41,8 @@ export class Recorder {
       throw new AirlockError('store_unavailable', { message: 'Airlock could not record this request, so it was not forwarded.', cause: err });
     }
     flow.onStatus((f, from) => {
-      if (from === null) return;
+      // In-flight statuses live in memory (the API overlays them); the store gets decisions and the end.
+      if (from === null || f.status === 'forwarding' || TERMINAL.has(f.status!)) return;
       this.track(this.store.requests.setStatus(f.id, f.status!, { timeoutAt: f.timeoutAt, decidedAt: ['approved', 'rejected', 'timed_out'].includes(f.status!) ? Date.now() : undefined }));
     });
   }
@@ -48,10 +51,35 @@ export class Recorder {
     return this.track(this.store.requests.addDecision(flow.id, decision));
   }
 
+  /** Finishes are written in batches, one transaction per batch (group commit). */
   finish(flow: RequestFlow): Promise<void> {
     const status = flow.status!;
     const searchText = [flow.preview, flow.prompt.messages.at(-1)?.text ?? '', flow.result?.text ?? ''].join('\n');
-    return this.track(
+    return new Promise<void>((resolve, reject) => {
+      this.batch.push({ run: () => this.writeFinish(flow, status, searchText), resolve, reject });
+      if (this.batch.length === 1) setImmediate(() => void this.flush());
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.batch.splice(0);
+    const done = this.track(
+      this.store.db.transaction(async () => {
+        const results = [];
+        for (const item of batch) results.push(await item.run().then(() => null, (err: unknown) => err));
+        return results;
+      }),
+    );
+    try {
+      const results = await done;
+      results.forEach((err, i) => (err ? batch[i].reject(err) : batch[i].resolve()));
+    } catch (err) {
+      for (const item of batch) item.reject(err);
+    }
+  }
+
+  private writeFinish(flow: RequestFlow, status: RequestStatus, searchText: string): Promise<void> {
+    return (
       this.store.requests.finish(flow.id, {
         status,
         editedBody: flow.editedBody,
@@ -60,7 +88,7 @@ export class Recorder {
         timeline: flow.timeline,
         upstreamStatus: flow.result?.status ?? null,
         searchText,
-      }),
+      })
     );
   }
 

@@ -1,10 +1,18 @@
 // A promise wrapper around one sqlite3 connection, opened in WAL mode so the CLI and the server can share a data dir.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import sqlite3 from 'sqlite3';
 
 export type SqlValue = string | number | bigint | Buffer | null;
 export type Row = Record<string, SqlValue>;
 
 export class Database {
+  /** One connection has one transaction at a time: writes outside it wait until it ends. */
+  private writeLock: Promise<void> = Promise.resolve();
+  private inTransaction = false;
+  private readonly txScope = new AsyncLocalStorage<true>();
+  /** Hot statements are prepared once and reused (sqlite3 otherwise prepares and finalizes on every call). */
+  private readonly statements = new Map<string, sqlite3.Statement>();
+
   private constructor(private readonly db: sqlite3.Database) {}
 
   static open(file: string): Promise<Database> {
@@ -26,6 +34,35 @@ export class Database {
   }
 
   run(sql: string, params: SqlValue[] = []): Promise<{ changes: number; lastID: number }> {
+    if (this.inTransaction && !this.txScope.getStore()) return this.writeLock.then(() => this.run(sql, params));
+    return this.runNow(sql, params);
+  }
+
+  private statement(sql: string): sqlite3.Statement {
+    let stmt = this.statements.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare(sql);
+      this.statements.set(sql, stmt);
+    }
+    return stmt;
+  }
+
+  /** Like run(), with the statement kept prepared: for the statements of every request. */
+  runPrepared(sql: string, params: SqlValue[]): Promise<{ changes: number; lastID: number }> {
+    if (this.inTransaction && !this.txScope.getStore()) return this.writeLock.then(() => this.runPrepared(sql, params));
+    return new Promise((resolve, reject) =>
+      this.statement(sql).run(params, function (this: sqlite3.RunResult, err: Error | null) {
+        if (err) reject(err);
+        else resolve({ changes: this.changes, lastID: this.lastID });
+      }),
+    );
+  }
+
+  getPrepared<T = Row>(sql: string, params: SqlValue[]): Promise<T | undefined> {
+    return new Promise((resolve, reject) => this.statement(sql).get(params, (err, row) => (err ? reject(err) : resolve(row as T | undefined))));
+  }
+
+  private runNow(sql: string, params: SqlValue[]): Promise<{ changes: number; lastID: number }> {
     return new Promise((resolve, reject) =>
       this.db.run(sql, params, function (this: sqlite3.RunResult, err: Error | null) {
         if (err) reject(err);
@@ -44,18 +81,33 @@ export class Database {
 
   /** Runs fn inside one transaction; statements are serialized on this connection. */
   async transaction<T>(fn: () => Promise<T>): Promise<T> {
-    await this.exec('BEGIN IMMEDIATE');
+    if (this.txScope.getStore()) return fn(); // nested: part of the outer transaction
+    const previous = this.writeLock;
+    let release!: () => void;
+    this.writeLock = new Promise<void>((r) => (release = r));
+    await previous;
+    this.inTransaction = true;
     try {
-      const result = await fn();
-      await this.exec('COMMIT');
-      return result;
-    } catch (err) {
-      await this.exec('ROLLBACK').catch(() => undefined);
-      throw err;
+      return await this.txScope.run(true, async () => {
+        await this.exec('BEGIN IMMEDIATE');
+        try {
+          const result = await fn();
+          await this.exec('COMMIT');
+          return result;
+        } catch (err) {
+          await this.exec('ROLLBACK').catch(() => undefined);
+          throw err;
+        }
+      });
+    } finally {
+      this.inTransaction = false;
+      release();
     }
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    await Promise.all([...this.statements.values()].map((stmt) => new Promise<void>((r) => stmt.finalize(() => r()))));
+    this.statements.clear();
     return new Promise((resolve, reject) => this.db.close((err) => (err ? reject(err) : resolve())));
   }
 }

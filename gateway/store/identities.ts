@@ -1,5 +1,6 @@
 // Callers (programs with a caller key) and reviewers (people with a token): stored only as hashes of their secrets.
 import { createHash, randomBytes } from 'node:crypto';
+import { statSync, writeFileSync } from 'node:fs';
 import type { ReviewerRole } from '../api/types.js';
 import type { Database } from './db.js';
 
@@ -25,8 +26,35 @@ function newSecret(prefix: string): string {
   return `${prefix}${randomBytes(24).toString('base64url')}`;
 }
 
+type CallerIdentity = { name: string; owner: string | null };
+
+/**
+ * Caller keys are checked on every request, so they are cached; any process that changes an identity
+ * (the CLI beside a running server, too) rewrites the version file, and a changed file empties the cache.
+ */
 export class IdentityStore {
-  constructor(private readonly db: Database) {}
+  private readonly callers = new Map<string, CallerIdentity | null>();
+  private seenVersion = '';
+
+  constructor(
+    private readonly db: Database,
+    private readonly versionFile?: string,
+  ) {}
+
+  private currentVersion(): string {
+    if (!this.versionFile) return '';
+    try {
+      const st = statSync(this.versionFile, { bigint: true });
+      return `${st.mtimeNs}:${st.size}:${st.ino}`;
+    } catch {
+      return 'none';
+    }
+  }
+
+  private changed(): void {
+    this.callers.clear();
+    if (this.versionFile) writeFileSync(this.versionFile, `${Date.now()} ${randomBytes(4).toString('hex')}\n`);
+  }
 
   /** Creates a caller, or gives an existing one a new key. Returns the key, shown only now. */
   async addCaller(name: string, owner: string | null = null): Promise<string> {
@@ -36,6 +64,7 @@ export class IdentityStore {
        ON CONFLICT (name) DO UPDATE SET key_hash = excluded.key_hash, owner = excluded.owner, revoked_at = NULL`,
       [name, hashSecret(key), owner, Date.now()],
     );
+    this.changed();
     return key;
   }
 
@@ -46,11 +75,23 @@ export class IdentityStore {
 
   async revokeCaller(name: string): Promise<boolean> {
     const { changes } = await this.db.run('UPDATE callers SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL', [Date.now(), name]);
+    this.changed();
     return changes > 0;
   }
 
-  async callerByKey(key: string): Promise<{ name: string; owner: string | null } | undefined> {
-    return this.db.get<{ name: string; owner: string | null }>('SELECT name, owner FROM callers WHERE key_hash = ? AND revoked_at IS NULL', [hashSecret(key)]);
+  async callerByKey(key: string): Promise<CallerIdentity | undefined> {
+    const version = this.currentVersion();
+    if (version !== this.seenVersion) {
+      this.callers.clear();
+      this.seenVersion = version;
+    }
+    const hash = hashSecret(key);
+    const cached = this.callers.get(hash);
+    if (cached !== undefined) return cached ?? undefined;
+    const row = await this.db.getPrepared<CallerIdentity>('SELECT name, owner FROM callers WHERE key_hash = ? AND revoked_at IS NULL', [hash]);
+    if (this.callers.size > 10_000) this.callers.clear();
+    this.callers.set(hash, row ?? null);
+    return row;
   }
 
   async addReviewer(name: string, role: ReviewerRole): Promise<string> {
@@ -60,6 +101,7 @@ export class IdentityStore {
        ON CONFLICT (name) DO UPDATE SET role = excluded.role, token_hash = excluded.token_hash, revoked_at = NULL`,
       [name, role, hashSecret(token), Date.now()],
     );
+    this.changed();
     return token;
   }
 
@@ -71,6 +113,7 @@ export class IdentityStore {
   async revokeReviewer(name: string): Promise<boolean> {
     const { changes } = await this.db.run('UPDATE reviewers SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL', [Date.now(), name]);
     await this.db.run('DELETE FROM console_sessions WHERE reviewer = ?', [name]);
+    this.changed();
     return changes > 0;
   }
 

@@ -28,7 +28,7 @@ export async function openIdentityStore(dataDir: string): Promise<Store> {
   const db = await Database.open(join(dataDir, DB_FILE));
   await db.init();
   await migrate(db);
-  return { db, identities: new IdentityStore(db), close: () => db.close() };
+  return { db, identities: new IdentityStore(db, join(dataDir, 'identities.version')), close: () => db.close() };
 }
 
 /** The whole store. The key is checked before the database is touched, so a wrong passphrase changes nothing. */

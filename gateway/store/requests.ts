@@ -88,7 +88,7 @@ export class RequestStore {
   async insert(r: NewRequest): Promise<void> {
     const { key, wrapped } = this.crypto.newSessionKey(r.id);
     this.keys.set(r.id, key);
-    await this.db.run(
+    await this.db.runPrepared(
       `INSERT INTO requests (id, created_at, updated_at, status, caller, protocol, path, model, stream, policy, tokens, timeout_at, conv_hash, session_key, body, preview)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [r.id, r.createdAt, r.createdAt, r.status, r.caller, r.protocol, r.path, r.model, r.stream ? 1 : 0, r.policy, r.tokens, r.timeoutAt, r.convHash, wrapped, encryptField(key, r.id, 'body', r.body), encryptField(key, r.id, 'preview', r.preview)],
@@ -97,7 +97,7 @@ export class RequestStore {
 
   async setStatus(id: string, status: RequestStatus, extra: { timeoutAt?: number | null; decidedAt?: number } = {}): Promise<void> {
     const now = Date.now();
-    await this.db.run(
+    await this.db.runPrepared(
       `UPDATE requests SET status = ?, updated_at = ?, timeout_at = COALESCE(?, timeout_at), decided_at = COALESCE(?, decided_at) WHERE id = ?`,
       [status, now, extra.timeoutAt ?? null, extra.decidedAt ?? null, id],
     );
@@ -122,7 +122,7 @@ export class RequestStore {
     const now = Date.now();
     const terms = this.searchTerms(f.searchText);
     await this.db.transaction(async () => {
-      await this.db.run(
+      await this.db.runPrepared(
         `UPDATE requests SET status = ?, updated_at = ?, completed_at = ?, edited_body = ?, response = ?, error = ?, error_code = ?, timeline = ?, upstream_status = ? WHERE id = ?`,
         [
           f.status,
