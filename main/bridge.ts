@@ -9,6 +9,14 @@ export interface DesktopBridge {
   /** Opens the desktop settings view's data: current settings without secrets. */
   getSettings(): Promise<DesktopSettings>;
   saveSettings(settings: DesktopSettingsUpdate): Promise<DesktopSettings>;
+  /** Main asks the console to show the desktop settings (tray menu "Settings…"). Returns an unsubscribe. */
+  onOpenSettings(listener: () => void): () => void;
+  /**
+   * Also protects the data key with this passphrase (at least 8 characters), so that
+   * `AIRLOCK_PASSPHRASE=… airlock serve --data-dir <the same dir>` opens the desktop's data headless.
+   * Setting it again replaces the previous passphrase.
+   */
+  setPassphrase(passphrase: string): Promise<void>;
 }
 
 export interface UpstreamSetting {
@@ -28,12 +36,20 @@ export interface DesktopSettings {
   notifyFinished: boolean;
   /** How the data key is protected: 'safeStorage' or 'passphrase'. */
   keyProtection: string;
+  /** True once a passphrase also protects the data key (the data dir then opens headless too). */
+  passphraseSet: boolean;
+  /** The data dir this app runs on (what `airlock serve --data-dir` must be given to share it). */
+  dataDir: string;
   intakePaused: boolean;
 }
 
 export interface DesktopSettingsUpdate {
   port?: number;
   host?: string;
+  /**
+   * The whole list (an upstream left out is removed, with its key). `key`: omitted keeps the stored key,
+   * '' removes it, any other value replaces it. Changing port, host or upstreams restarts the gateway.
+   */
   upstreams?: (Omit<UpstreamSetting, 'hasKey'> & { key?: string })[];
   openAtLogin?: boolean;
   notifyPending?: boolean;

@@ -1,21 +1,17 @@
 // Turns masking settings into the ordered list of compiled detectors, each with its placeholder.
 // Order breaks ties between matches of equal start and length: secrets, then custom, then personal data.
-import { compilePattern, type PatternSpec } from './pattern.js';
+import { compilePattern, type CompiledPattern, type PatternSpec } from './pattern.js';
 import { patternOptions, type DetectorName, type MaskingSettings } from './config.js';
 import { piiPatterns } from './pii.js';
 import { secretPatterns } from './secrets.js';
 
-export interface Detector {
+export interface Detector extends CompiledPattern {
   /** The detector as the config names it: `email`, `secrets`, or a custom name. */
   name: string;
   /** What was found: the detector name, or the kind of secret (`openai`, `aws`, …). */
   kind: string;
   placeholder: string;
-  matcher: RegExp;
   accept?: (match: string) => number;
-  prefixSource: string;
-  holdLength: number;
-  lookbehindLength: number;
 }
 
 const PII_ORDER: Exclude<DetectorName, 'secrets'>[] = ['card', 'iban', 'ssn', 'phone', 'ip', 'email'];
@@ -25,8 +21,7 @@ export function buildDetectors(settings: MaskingSettings): Detector[] {
   const { placeholders } = settings;
   const detectors: Detector[] = [];
   const add = (name: string, spec: PatternSpec, placeholder: string) => {
-    const { matcher, prefixSource, holdLength, lookbehindLength } = compilePattern(spec.pattern, patternOptions);
-    detectors.push({ name, kind: spec.kind, placeholder, matcher, accept: spec.accept, prefixSource, holdLength, lookbehindLength });
+    detectors.push({ name, kind: spec.kind, placeholder, accept: spec.accept, ...compilePattern(spec.pattern, patternOptions) });
   };
 
   if (enabled.has('secrets')) {

@@ -32,6 +32,8 @@ export interface CompiledPattern {
   holdLength: number;
   /** Longest look-behind: how much already-emitted text a stream keeps as left context. */
   lookbehindLength: number;
+  /** Whether a prefix may contain whitespace; if not, only the buffer's last word can be one. */
+  prefixSpansWhitespace: boolean;
 }
 
 export class PatternError extends Error {}
@@ -55,6 +57,7 @@ export function compilePattern(source: string, options: { repeatCap: number; max
     maxLength: maxLength(tree),
     holdLength: maxLength(relaxed),
     lookbehindLength,
+    prefixSpansWhitespace: mayMatchWhitespace(relaxed),
   };
 }
 
@@ -289,5 +292,26 @@ function lookbehindMax(node: Node): number {
       return Math.max(0, ...node.options.map(lookbehindMax));
     case 'repeat':
       return lookbehindMax(node.body);
+  }
+}
+
+// Every character \s matches.
+const WHITESPACE = [...'\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff'];
+
+function mayMatchWhitespace(node: Node): boolean {
+  switch (node.type) {
+    case 'atom': {
+      const atom = new RegExp(`^${node.source}$`, 'u');
+      return WHITESPACE.some((char) => atom.test(char));
+    }
+    case 'assertion':
+      return false;
+    case 'look':
+    case 'repeat':
+      return mayMatchWhitespace(node.body);
+    case 'seq':
+      return node.items.some(mayMatchWhitespace);
+    case 'alt':
+      return node.options.some(mayMatchWhitespace);
   }
 }

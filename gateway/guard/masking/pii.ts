@@ -47,14 +47,25 @@ const cardValid = (digits: string) => digits.length >= 13 && digits.length <= 19
 
 const digitCount = (text: string) => text.replace(/\D/g, '').length;
 
+/** Eight hex groups, or fewer around one "::". Real addresses carry digits; C++ scopes (Abc::Def) do not. */
+export function ipv6Valid(text: string): boolean {
+  if (!/\d/.test(text)) return false;
+  const halves = text.split('::');
+  if (halves.length > 2) return false;
+  const groups = halves.map((half) => (half === '' ? [] : half.split(':')));
+  if (!groups.every((list) => list.every((group) => /^[0-9A-Fa-f]{1,4}$/.test(group)))) return false;
+  const count = groups.reduce((sum, list) => sum + list.length, 0);
+  return halves.length === 2 ? count <= 7 : count === 8;
+}
+
 const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
-const HEX = '[0-9A-Fa-f]{1,4}';
 
 export const piiPatterns = {
   email: [
     {
       kind: 'email',
-      pattern: String.raw`(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,24}(?![A-Za-z0-9-])`,
+      // Not the password@host of scheme://user:password@host: the secrets detector masks that password.
+      pattern: String.raw`(?<![A-Za-z0-9._%+-]|\/\/[^\s\/@:]{1,100}:)[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,24}(?![A-Za-z0-9-])`,
     },
   ],
   phone: [
@@ -62,7 +73,7 @@ export const piiPatterns = {
     {
       kind: 'phone',
       pattern: String.raw`(?<![\w+])\+(?:[1-9]\d{7,14}|[1-9]\d{0,2}(?:[ .-]?\(\d{1,4}\))?(?:[ .-]\d{1,6}){1,6})(?!\w)`,
-      accept: (match) => (digitCount(match) >= 8 && digitCount(match) <= 15 ? match.length : 0),
+      accept: longestValid(' .-', (compact) => digitCount(compact) >= 8 && digitCount(compact) <= 15),
     },
     // North American 3-3-4 with separators. Bare digit runs are not phones (ids, timestamps), nor are dates.
     {
@@ -100,9 +111,11 @@ export const piiPatterns = {
     },
     {
       kind: 'ip',
-      pattern: String.raw`(?<![\w:.])(?:(?:${HEX}:){7}${HEX}|(?:${HEX}:){1,7}:|(?:${HEX}:){1,6}:${HEX}|(?:${HEX}:){1,5}(?::${HEX}){1,2}|(?:${HEX}:){1,4}(?::${HEX}){1,3}|(?:${HEX}:){1,3}(?::${HEX}){1,4}|(?:${HEX}:){1,2}(?::${HEX}){1,5}|${HEX}:(?::${HEX}){1,6}|:(?::${HEX}){1,7})(?![\w:]|\.\w)`,
-      // Real addresses carry digits; C++ scopes such as Abc::Def do not.
-      accept: (match) => (/\d/.test(match) ? match.length : 0),
+      // Candidates are runs of hex digits and colons; ipv6Valid decides (a regex spelling out every
+      // compressed form costs far more per streamed chunk).
+      pattern: String.raw`(?<![\w:.])[0-9A-Fa-f:]{2,39}(?![\w:]|\.\w)`,
+      // A single trailing colon is punctuation ("reach fe80::1: it answers").
+      accept: (match) => (ipv6Valid(match) ? match.length : /[^:]:$/.test(match) && ipv6Valid(match.slice(0, -1)) ? match.length - 1 : 0),
     },
   ],
 } satisfies Record<string, PatternSpec[]>;

@@ -2,9 +2,9 @@
 // the match starting first wins, the longer on a tie, then the earlier detector; the scan resumes at its end.
 //
 // For a stream, `partialStart` gives the first position whose tail may still grow into a match. A match
-// starting before it cannot change with more text (its end and the character after are already in the
-// buffer), so the stream masks and emits up to there and holds the rest: the same result as masking the
-// whole text at once, whatever the chunking.
+// starting before it cannot change with more text (all its matcher reads, look-aheads included, is already
+// in the buffer), so the stream masks and emits up to there and holds the rest: the same result as masking
+// the whole text at once, whatever the chunking.
 import type { Detector } from './detectors.js';
 
 export interface Match {
@@ -34,12 +34,16 @@ export class Scanner {
   readonly maxHoldBack: number;
   /** Already-emitted text a stream keeps so look-behinds see what precedes a match. */
   readonly context: number;
-  private readonly prefix: RegExp | null;
+  // Prefixes that may span whitespace are searched from the start of the held tail; the others (most)
+  // only from its last whitespace on, which keeps the search to about one word per chunk.
+  private readonly spanningPrefix: RegExp | null;
+  private readonly wordPrefix: RegExp | null;
 
   constructor(readonly detectors: readonly Detector[]) {
     this.maxHoldBack = Math.max(0, ...detectors.map((d) => d.holdLength));
     this.context = Math.max(0, ...detectors.map((d) => d.lookbehindLength));
-    this.prefix = detectors.length ? new RegExp(`(?:${detectors.map((d) => `(?:${d.prefixSource})`).join('|')})$`, 'gu') : null;
+    this.spanningPrefix = prefixRegex(detectors.filter((d) => d.prefixSpansWhitespace));
+    this.wordPrefix = prefixRegex(detectors.filter((d) => !d.prefixSpansWhitespace));
   }
 
   /** Calls `visit` for each match starting at or after `from` and before `limit`; returns where scanning stopped. */
@@ -65,10 +69,28 @@ export class Scanner {
 
   /** The first position at or after `from` from which the rest of `text` is a prefix of some match. */
   partialStart(text: string, from: number): number {
-    if (!this.prefix || from >= text.length) return text.length;
-    this.prefix.lastIndex = from;
-    return this.prefix.exec(text)?.index ?? text.length;
+    let start = text.length;
+    if (from >= start) return start;
+    if (this.spanningPrefix) start = firstIndex(this.spanningPrefix, text, from);
+    if (this.wordPrefix) {
+      let wordStart = text.length;
+      while (wordStart > from && !WHITESPACE.test(text[wordStart - 1])) wordStart--;
+      if (wordStart < start) start = Math.min(start, firstIndex(this.wordPrefix, text, wordStart));
+    }
+    return start;
   }
+}
+
+const WHITESPACE = /\s/;
+
+function prefixRegex(detectors: readonly Detector[]): RegExp | null {
+  if (detectors.length === 0) return null;
+  return new RegExp(`(?:${detectors.map((d) => `(?:${d.prefixSource})`).join('|')})$`, 'gu');
+}
+
+function firstIndex(regex: RegExp, text: string, from: number): number {
+  regex.lastIndex = from;
+  return regex.exec(text)?.index ?? text.length;
 }
 
 /**
