@@ -19,6 +19,9 @@ import { eventFor } from './flow/status.js';
 import { summaryOf } from './flow/summary.js';
 import { CODECS, familyOf, findAdapter } from './protocols/index.js';
 import { Recorder } from './stages/record.js';
+import { startAudit } from './audit/start.js';
+import { Guardrails } from './guard/index.js';
+import { RememberedRules } from './guard/remembered.js';
 import { openSessionStore } from './store/index.js';
 import { addProtector, type KeyProtector } from './store/keyring.js';
 import { httpUpstreamClient } from './upstream/client.js';
@@ -78,12 +81,13 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const store = await openSessionStore(opts.dataDir, opts.keyProtector);
   const interrupted = await store.requests.interruptOpen();
   if (interrupted > 0) logger.warn({ interrupted }, 'closed out requests left open by a previous run');
+  const audit = await startAudit({ store, retentionMs: config.retention, logger }); // signing key, retention schedule
 
   const events = new EventEmitter() as GatewayEvents;
   events.setMaxListeners(0);
   let intakePaused = false;
   let shuttingDown = false;
-  const recorder = new Recorder(store, logger);
+  const recorder = new Recorder(store, logger, { recordRawAnswers: config.recording.answers === 'raw' });
   const flows = new Map<string, RequestFlow>();
   const queue = new ReviewQueue({
     updated: (flow) => events.emit('request.updated', queue.overlay(summaryOf(flow))),
@@ -94,13 +98,19 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const httpClient = httpUpstreamClient();
   const demoClient = demoUpstreamClient();
 
+  const guardrails = new Guardrails(config);
+  const remembered = new RememberedRules(store.db, store.crypto);
+  await remembered.load();
+
   const pipeline = new Pipeline({
     config,
     identities: store.identities,
     queue,
     recorder,
     logger,
-    contains: () => false,
+    contains: guardrails.contains,
+    admit: (flow) => guardrails.rateLimiter.admit(flow),
+    remembered,
     intakePaused: () => intakePaused,
     shuttingDown: () => shuttingDown,
     hangUpGraceMs: opts.hangUpGraceMs ?? 2000,
@@ -118,6 +128,9 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       client: (target) => (target.url === DEMO_URL ? demoClient : httpClient),
       resolve: (flow) => registry.resolve(flow.adapter.family),
       timeoutMs: config.server.upstreamTimeout,
+      streamTransform: guardrails.streamTransform,
+      bodyTransform: guardrails.bodyTransform,
+      requestTransform: guardrails.requestTransform,
     },
   });
 
@@ -132,7 +145,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     const flow = flows.get(summary.id);
     return queue.overlay(flow?.status ? { ...summary, status: flow.status, timeoutAt: flow.status === 'pending' ? summary.timeoutAt : null } : summary);
   };
-  app.use('/api/v1', reviewerApi({ store, queue, overlay, events, liveTimeline: (id) => flows.get(id)?.timeline.slice(), secureCookies: false }));
+  app.use('/api/v1', reviewerApi({ store, queue, overlay, events, remembered, liveFlow: (id) => flows.get(id), liveTimeline: (id) => flows.get(id)?.timeline.slice(), secureCookies: false }));
   const consoleDir = opts.consoleDir ?? DEFAULT_CONSOLE_DIR;
   app.use((_req, res, next) => {
     res.setHeader('content-security-policy', CSP);
@@ -223,6 +236,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
           }, 1000).unref();
         });
         httpClient.close();
+        await audit.stop();
         await store.close();
         logger.info('airlock gateway stopped');
       })();

@@ -7,9 +7,14 @@ import { conversationHashes } from '../flow/conversation.js';
 import { findAdapter } from '../protocols/index.js';
 import type { SessionStore } from '../store/index.js';
 import type { LiveOverlay } from '../store/requests.js';
-import type { RequestStatus } from './types.js';
+import type { RememberScope, RequestStatus } from './types.js';
+import type { RequestFlow } from '../flow/request-flow.js';
+import type { RememberedRules } from '../guard/remembered.js';
+
+const SCOPES: RememberScope[] = ['request', '15m', '1h', 'conversation', 'always'];
 import { authenticate, readCookie, requireRole, SESSION_COOKIE, SESSION_TTL_MS } from './auth.js';
 import { eventStream } from './events.js';
+import { auditApi } from '../audit/api.js';
 
 const STATUSES: RequestStatus[] = ['pending', 'approved', 'rejected', 'timed_out', 'cancelled', 'interrupted', 'forwarding', 'completed', 'failed'];
 
@@ -20,6 +25,9 @@ export interface ReviewerApiDeps {
   events: EventEmitter;
   /** Live timelines of flows in progress, by id. */
   liveTimeline: (id: string) => import('./types.js').TimelineEvent[] | undefined;
+  /** A flow still in progress (for an answer held for review). */
+  liveFlow: (id: string) => RequestFlow | undefined;
+  remembered: RememberedRules;
   secureCookies: boolean;
 }
 
@@ -50,6 +58,8 @@ export function reviewerApi(deps: ReviewerApiDeps): Router {
     res.json(req.reviewer);
   });
 
+  api.use(auditApi(store)); // GET /key, GET /exports/estimate, POST /exports
+
   api.get('/requests', async (req, res) => {
     const q = req.query as Record<string, string | undefined>;
     const status = q.status ? q.status.split(',').filter((s): s is RequestStatus => (STATUSES as string[]).includes(s)) : undefined;
@@ -72,12 +82,18 @@ export function reviewerApi(deps: ReviewerApiDeps): Router {
     const detail = await store.requests.get(req.params.id, overlay);
     if (!detail) throw new AirlockError('not_found', { message: 'No such request.' });
     if (detail.previousId === null) detail.previousId = await previousTurn(deps, detail.id, detail.path, detail.caller, detail.body);
+    const live = deps.liveFlow(detail.id);
+    // An answer held for review is shown before it is recorded.
+    if (live?.phase === 'response' && live.result && !detail.response) detail.response = { status: live.result.status, body: live.result.body, text: live.result.text };
     res.json(detail);
   });
 
   const decide = (action: 'approve' | 'reject') => async (req: Request, res: Response) => {
     const reviewer = req.reviewer!;
-    const body = (req.body ?? {}) as { body?: unknown; note?: unknown; reason?: unknown; force?: unknown };
+    const body = (req.body ?? {}) as { body?: unknown; note?: unknown; reason?: unknown; force?: unknown; remember?: unknown };
+    const remember = body.remember === undefined ? 'request' : (body.remember as RememberScope);
+    if (!SCOPES.includes(remember)) throw new AirlockError('invalid_request', { message: `remember must be one of ${SCOPES.join(', ')}.`, param: 'remember' });
+    const flow = queue.get(req.params.id as string);
     if (action === 'reject' && (typeof body.reason !== 'string' || !body.reason.trim())) {
       throw new AirlockError('invalid_request', { message: 'A rejection needs a reason; the calling program sees it.', param: 'reason' });
     }
@@ -90,6 +106,10 @@ export function reviewerApi(deps: ReviewerApiDeps): Router {
       body: body.body,
       force: body.force === true,
     });
+    if (action === 'approve' && flow && remember !== 'request') {
+      const rule = await deps.remembered.remember(flow, remember, reviewer.name);
+      await store.requests.audit.write((chain) => chain.action(reviewer.name, 'rule.created', { rule: rule.id, scope: rule.scope, caller: rule.caller, model: rule.model }, flow.id));
+    }
     const detail = await store.requests.get(req.params.id as string, overlay);
     res.json(detail);
   };
@@ -114,7 +134,31 @@ export function reviewerApi(deps: ReviewerApiDeps): Router {
   api.get('/sessions/:id', async (req, res) => {
     const session = await store.requests.session(req.params.id, overlay, deps.liveTimeline(req.params.id));
     if (!session) throw new AirlockError('not_found', { message: 'No such session.' });
+    // Who watched what: opening a replay is itself recorded.
+    await store.requests.audit.write((chain) => chain.action(req.reviewer!.name, 'session.viewed', {}, session.id));
     res.json(session);
+  });
+
+  api.post('/requests/:id/reveal', requireRole('admin'), async (req, res) => {
+    const reason = (req.body as { reason?: unknown })?.reason;
+    if (typeof reason !== 'string' || !reason.trim()) throw new AirlockError('invalid_request', { message: 'Revealing an unmasked answer needs a reason.', param: 'reason' });
+    const text = await store.requests.rawAnswer(req.params.id as string);
+    if (text === null) throw new AirlockError('not_found', { message: 'No unmasked answer was recorded for this request.' });
+    await store.requests.audit.write((chain) => chain.action(req.reviewer!.name, 'answer.revealed', { reason }, req.params.id as string));
+    res.json({ text });
+  });
+
+  api.get('/rules', async (_req, res) => {
+    res.json({ items: await deps.remembered.list() });
+  });
+
+  api.delete('/rules/:id', requireRole('admin', 'reviewer'), async (req, res) => {
+    const rule = (await deps.remembered.list()).find((r) => r.id === req.params.id);
+    if (!rule) throw new AirlockError('not_found', { message: 'No such rule.' });
+    if (req.reviewer!.role !== 'admin' && rule.createdBy !== req.reviewer!.name) throw new AirlockError('forbidden', { message: 'Only an admin or the reviewer who made it can revoke this rule.' });
+    await deps.remembered.revoke(rule.id, req.reviewer!.name);
+    await store.requests.audit.write((chain) => chain.action(req.reviewer!.name, 'rule.revoked', { rule: rule.id }, rule.sourceRequest));
+    res.status(204).end();
   });
 
   api.get('/stats', async (req, res) => {

@@ -45,6 +45,8 @@ export interface RequestSummary {
   escalated: boolean;
   /** Approvals still needed (two-person rule); 0 once decided. */
   approvalsNeeded: number;
+  /** What a pending item waits on: the request before it goes upstream, or the model's answer before it is released. */
+  phase: 'request' | 'response';
 }
 
 export type DecisionAction = 'approve' | 'reject' | 'timeout' | 'policy_approve' | 'policy_reject' | 'cancel';
@@ -63,8 +65,10 @@ export interface ResponseRecord {
   status: number;
   /** Parsed JSON body for non-streamed answers. */
   body: unknown | null;
-  /** The assembled answer text (streamed or not), as the caller received it. */
+  /** The assembled answer text (streamed or not), as the caller received it (masked). */
   text: string;
+  /** The unmasked answer was recorded too: an admin may reveal it, with a reason (audited). */
+  revealable?: boolean;
 }
 
 export interface ErrorRecord {
@@ -145,10 +149,28 @@ export interface QueueEvent {
   request: RequestSummary;
 }
 
+export type RememberScope = 'request' | '15m' | '1h' | 'conversation' | 'always';
+
 export interface ApproveBody {
   /** The edited request JSON to forward instead of the original. */
   body?: unknown;
   note?: string;
+  /** Also approve what comes next from this caller and model: for 15 min, 1 h, this conversation, or always (a rule). Default: this request only. */
+  remember?: RememberScope;
+  force?: boolean;
+}
+
+export interface RememberedRule {
+  id: string;
+  caller: string;
+  model: string;
+  scope: Exclude<RememberScope, 'request'>;
+  createdBy: string;
+  createdAt: string;
+  expiresAt: string | null;
+  revokedAt: string | null;
+  revokedBy: string | null;
+  sourceRequest: string | null;
 }
 
 export interface RejectBody {

@@ -5,6 +5,7 @@ import { keyringExists, passphraseProtector } from '../store/keyring.js';
 import { openIdentityStore } from '../store/index.js';
 import { startGateway } from '../server.js';
 import { readPassphrase } from './passphrase.js';
+import { addAuditCommands } from '../audit/cli.js';
 import type { ReviewerRole } from '../api/types.js';
 
 function port(value: string): number {
@@ -137,6 +138,7 @@ export function buildCli(): Command {
       if (!done) throw new Error(`no active reviewer named "${reviewerName}"`);
       process.stdout.write(`Reviewer "${reviewerName}" revoked.\n`);
     });
+  addAuditCommands(program, dataDirOption); // export, verify, key, shred, hash
   return program;
 }
 

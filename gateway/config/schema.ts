@@ -1,6 +1,7 @@
 // The config file's schema: the one source of the gateway's configuration types.
 import ms from 'ms';
 import { z } from 'zod';
+import { maskingConfigSchema } from '../guard/masking/config.js';
 
 const duration = z
   .union([z.string(), z.number()])
@@ -51,6 +52,8 @@ export const policySchema = z.strictObject({
   escalateTo: z.array(z.string()).optional(),
   approvals: z.number().int().min(1).max(10).default(1),
   extendable: z.boolean().default(true),
+  /** What a reviewer sees before it goes on: the request, the model's answer, or both. */
+  review: z.enum(['request', 'response', 'both']).default('request'),
 });
 
 export const rateLimitSchema = z.strictObject({
@@ -84,7 +87,9 @@ export const configSchema = z.strictObject({
   policies: z.array(policySchema).default([]),
   rateLimits: z.array(rateLimitSchema).default([]),
   hold: holdSchema.default({ streamGrace: 20_000, keepAlive: 15_000, httpLimit: 290_000, retryWindow: 600_000, timeout: 600_000 }),
-  masking: z.unknown().optional(),
+  /** Answer masking; default: every detector on answers. `false` turns it off. */
+  masking: z.union([z.literal(false), maskingConfigSchema]).optional(),
+  recording: z.strictObject({ answers: z.enum(['masked', 'raw']).default('masked') }).default({ answers: 'masked' }),
   retention: duration.optional(),
 });
 

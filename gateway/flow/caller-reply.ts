@@ -37,8 +37,13 @@ export class CallerReply {
     return this.res.headersSent;
   }
 
-  /** Calls `listener` if the caller hangs up before the answer ends. */
+  /** Calls `listener` if the caller hangs up before the answer ends, also if it already has (while the request was being recorded). */
   onHangUp(listener: () => void): void {
+    if (this.res.destroyed && !this.ended && !this.res.writableFinished) {
+      // 'close' has come and gone; let the caller of onHangUp finish arming the hold first.
+      queueMicrotask(listener);
+      return;
+    }
     this.res.once('close', () => {
       if (!this.ended && !this.res.writableFinished) listener();
     });

@@ -4,8 +4,9 @@ import type { Logger } from 'pino';
 import type { AirlockConfig } from '../config/schema.js';
 import { AirlockError, toAirlockError } from '../errors.js';
 import { CODECS, type ProtocolAdapter } from '../protocols/index.js';
-import { decidePolicy, type ContainsCheck } from '../stages/policy.js';
-import { forward, type ForwardDeps } from '../stages/forward.js';
+import { decidePolicy, type ContainsCheck, type PolicyVerdict } from '../stages/policy.js';
+import { forward, release, type ForwardDeps } from '../stages/forward.js';
+import type { RememberedRules } from '../guard/remembered.js';
 import type { Recorder } from '../stages/record.js';
 import type { IdentityStore } from '../store/identities.js';
 import { CallerReply } from './caller-reply.js';
@@ -21,6 +22,7 @@ export interface PipelineDeps {
   forward: ForwardDeps;
   logger: Logger;
   contains: ContainsCheck;
+  remembered?: RememberedRules;
   /** Guardrails that may refuse a request before policy (rate limits). */
   admit?: (flow: RequestFlow) => void;
   intakePaused: () => boolean;
@@ -35,6 +37,8 @@ export interface PipelineDeps {
 
 export class Pipeline {
   readonly active = new Set<RequestFlow>();
+  /** Re-arms the waiting timers of a held flow when a retry brings a new connection. */
+  private readonly rearm = new Map<RequestFlow, () => void>();
 
   constructor(private readonly deps: PipelineDeps) {}
 
@@ -56,7 +60,7 @@ export class Pipeline {
       const flow = new RequestFlow(reply.requestId, adapter, codec, caller, raw, body, reply, retryCount);
       const joined = this.deps.queue.joinable(flow.dedupeKey, retryCount > 0);
       if (joined) {
-        this.rejoin(joined, reply, req);
+        this.rejoin(joined, reply);
         return;
       }
       await this.run(flow, req);
@@ -68,12 +72,14 @@ export class Pipeline {
   }
 
   /** A retry of a request that is already held: the held flow answers on the new connection. */
-  private rejoin(flow: RequestFlow, reply: CallerReply, req: IncomingMessage): void {
+  private rejoin(flow: RequestFlow, reply: CallerReply): void {
     const previous = flow.reply;
     if (previous.open) previous.fail(pendingError(flow));
     flow.reply = reply;
     flow.mark('arrived', { detail: 'retry joined' });
-    this.armReply(flow, req);
+    const rearm = this.rearm.get(flow);
+    if (rearm) rearm();
+    else this.watchHangUp(flow);
     this.deps.queue.retryArrived(flow);
   }
 
@@ -82,10 +88,11 @@ export class Pipeline {
     this.deps.created(flow);
     try {
       this.deps.admit?.(flow);
-      flow.policy = decidePolicy(flow, this.deps.config, this.deps.contains);
-      const initial = flow.policy.action === 'approve' ? 'approved' : flow.policy.action === 'reject' ? 'rejected' : 'pending';
+      flow.policy = this.decide(flow);
+      const { action, review } = flow.policy;
+      // `review: response` alone lets the request go and holds the answer instead.
+      const initial = action === 'reject' ? 'rejected' : action === 'review' && review !== 'response' ? 'pending' : 'approved';
       if (initial === 'pending') flow.timeoutAt = Date.now() + flow.policy.timeoutMs;
-      flow.status = null;
       await this.deps.recorder.open(flow);
       flow.transition(initial, { by: initial === 'pending' ? undefined : `policy:${flow.policy.rule ?? 'default'}` });
       if (initial === 'rejected') {
@@ -93,29 +100,62 @@ export class Pipeline {
         await this.deps.recorder.decided(flow, flow.decisions[0]);
         throw new AirlockError('policy_rejected', { message: `Rejected by Airlock policy "${flow.policy.rule}"${flow.policy.reason ? `: ${flow.policy.reason}` : '.'}` });
       }
-      this.armReply(flow, req);
-      if (initial === 'pending') {
-        const outcome = await this.deps.queue.hold(flow);
-        flow.reply.stopKeepAlive();
-        await this.conclude(flow, outcome);
-        if (flow.error) return;
-        if (!flow.reply.open) {
-          // Approved while the caller was away (it was told to retry): its identical retry picks this up.
-          const back = await this.deps.queue.awaitRetry(flow, this.deps.config.hold.retryWindow);
-          if (!back) {
-            flow.transition('cancelled', { detail: 'approved, but the caller did not come back for the answer' });
-            return;
-          }
-        }
-      }
+      if (initial === 'pending' && !(await this.holdFor(flow))) return;
+      if (initial === 'approved') this.watchHangUp(flow);
       flow.transition('forwarding');
-      await forward(flow, req.headers, this.deps.forward);
+      const reviewAnswer = review !== 'request';
+      await forward(flow, req.headers, this.deps.forward, { holdAnswer: reviewAnswer, keepAliveMs: this.deps.config.hold.keepAlive });
+      if (reviewAnswer && flow.heldAnswer) {
+        // `review: response`: the answer waits for its own decision before the caller gets it.
+        flow.phase = 'response';
+        flow.approvers.clear();
+        flow.timeoutAt = Date.now() + flow.policy.timeoutMs;
+        flow.transition('pending', { detail: 'the answer waits for review' });
+        if (!(await this.holdFor(flow))) return;
+        await release(flow);
+      }
     } catch (err) {
       flow.error ??= toAirlockError(err);
       if (flow.error.code === 'internal') this.deps.logger.error({ err, requestId: flow.id }, 'request failed');
     } finally {
       await this.finish(flow);
     }
+  }
+
+  /** Policy first; where it would ask a person, a remembered decision may answer instead. */
+  private decide(flow: RequestFlow): PolicyVerdict {
+    const verdict = decidePolicy(flow, this.deps.config, this.deps.contains);
+    if (verdict.action !== 'review' || verdict.review === 'response') return verdict;
+    const remembered = this.deps.remembered?.match(flow);
+    return remembered ? { ...verdict, action: 'approve', rule: `remembered:${remembered.id}` } : verdict;
+  }
+
+  /** Holds the flow for a decision; false when it ended there (rejected, timed out, withdrawn). */
+  private async holdFor(flow: RequestFlow): Promise<boolean> {
+    this.watchHangUp(flow);
+    let stopWaiting = this.keepCallerWaiting(flow);
+    const rearm = () => {
+      stopWaiting();
+      this.watchHangUp(flow);
+      stopWaiting = this.keepCallerWaiting(flow);
+    };
+    this.rearm.set(flow, rearm);
+    const outcome = await this.deps.queue.hold(flow).finally(() => {
+      stopWaiting();
+      this.rearm.delete(flow);
+    });
+    flow.reply.stopKeepAlive();
+    await this.conclude(flow, outcome);
+    if (flow.error) return false;
+    if (!flow.reply.open) {
+      // Approved while the caller was away (it was told to retry): its identical retry picks this up.
+      const back = await this.deps.queue.awaitRetry(flow, this.deps.config.hold.retryWindow);
+      if (!back) {
+        flow.transition('cancelled', { detail: 'approved, but the caller did not come back for the answer' });
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Turns the hold's outcome into a status and, for a refusal, the caller's error. */
@@ -142,6 +182,7 @@ export class Pipeline {
       }
       case 'cancel':
         flow.transition('cancelled', { detail: 'the caller hung up' });
+        flow.abort.abort();
         flow.error = new AirlockError('upstream_error', { message: 'The caller withdrew the request.' });
         return;
       case 'shutdown':
@@ -151,22 +192,21 @@ export class Pipeline {
     }
   }
 
-  /** Keeps the caller's connection alive during a hold, and notices when it leaves. */
-  private armReply(flow: RequestFlow, req: IncomingMessage): void {
+  /** Keeps the caller waiting during a hold: early SSE headers for a stream, a 408 to retry for JSON. Returns the disposer. */
+  private keepCallerWaiting(flow: RequestFlow): () => void {
     const reply = flow.reply;
     const hold = this.deps.config.hold;
-    if (flow.status === 'pending') {
-      if (flow.stream) {
-        const timer = setTimeout(() => flow.held && reply === flow.reply && reply.openEarly(hold.keepAlive), hold.streamGrace);
-        reply.onHangUp(() => clearTimeout(timer));
-        void flowSettled(flow).then(() => clearTimeout(timer));
-      } else {
-        const timer = setTimeout(() => {
-          if (flow.held && reply === flow.reply) reply.fail(pendingError(flow));
-        }, hold.httpLimit);
-        void flowSettled(flow).then(() => clearTimeout(timer));
-      }
-    }
+    const timer = flow.stream
+      ? setTimeout(() => flow.held && reply === flow.reply && reply.openEarly(hold.keepAlive), hold.streamGrace)
+      : setTimeout(() => flow.held && reply === flow.reply && reply.fail(pendingError(flow)), hold.httpLimit);
+    return () => clearTimeout(timer);
+  }
+
+  /** Notices when the caller leaves: a held request is withdrawn (after a grace a retry can rejoin in), an upstream call aborted. */
+  private watchHangUp(flow: RequestFlow): void {
+    const reply = flow.reply;
+    if (watched.has(reply)) return;
+    watched.add(reply);
     reply.onHangUp(() => {
       if (reply !== flow.reply) return;
       if (flow.held) {
@@ -177,13 +217,13 @@ export class Pipeline {
         flow.abort.abort();
       }
     });
-    void req;
   }
 
   private async finish(flow: RequestFlow): Promise<void> {
     const error = flow.error;
     if (error) flow.reply.fail(error);
-    if (flow.status === 'forwarding') {
+    const released = !error && flow.phase === 'response' && (flow.status === 'approved' || flow.status === 'timed_out');
+    if (flow.status === 'forwarding' || released) {
       if (flow.abort.signal.aborted) flow.transition('cancelled', { detail: 'the caller hung up during the answer' });
       else if (error || (flow.result && flow.result.status >= 400)) flow.transition('failed', { detail: error?.message });
       else {
@@ -201,15 +241,7 @@ export class Pipeline {
   }
 }
 
-const settled = new WeakMap<RequestFlow, Promise<void>>();
-function flowSettled(flow: RequestFlow): Promise<void> {
-  let p = settled.get(flow);
-  if (!p) {
-    p = new Promise<void>((resolve) => flow.onStatus((f) => f.status !== 'pending' && resolve()));
-    settled.set(flow, p);
-  }
-  return p;
-}
+const watched = new WeakSet<CallerReply>();
 
 function pendingError(flow: RequestFlow): AirlockError {
   return new AirlockError('approval_pending', {

@@ -216,6 +216,7 @@ export class ReviewQueue {
       duplicates: (this.groups.get(flow.dedupeKey)?.size ?? 1) - 1,
       escalated: flow.escalated,
       approvalsNeeded: Math.max(0, (flow.policy?.approvals ?? 1) - flow.approvers.size),
+      phase: flow.phase,
     };
   };
 

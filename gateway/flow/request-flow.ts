@@ -25,6 +25,8 @@ export interface UpstreamResult {
   headers: Record<string, string>;
   /** Assembled answer text as the caller received it. */
   text: string;
+  /** The answer text as the upstream sent it, before masking. */
+  rawText: string;
   /** Parsed body of a non-streamed JSON answer. */
   body: unknown;
 }
@@ -49,6 +51,10 @@ export class RequestFlow {
   result: UpstreamResult | null = null;
   timeoutAt: number | null = null;
   escalated = false;
+  /** What the hold is about: the request, or (with `review: response`) the model's answer. */
+  phase: 'request' | 'response' = 'request';
+  /** An answer held for review: the bytes the caller will get once it is approved. */
+  heldAnswer: { status: number; headers: Record<string, string>; chunks: (Buffer | string)[]; stream: boolean } | null = null;
   /** Approvals given so far (two-person rule). */
   readonly approvers = new Set<string>();
   readonly abort = new AbortController();

@@ -3,10 +3,12 @@ import type { QueueEventType, RequestStatus } from '../api/types.js';
 
 const NEXT: Record<RequestStatus, readonly RequestStatus[]> = {
   pending: ['approved', 'rejected', 'timed_out', 'cancelled', 'interrupted'],
-  approved: ['forwarding', 'cancelled', 'interrupted'],
+  // An approved answer (`review: response`) is released and completes.
+  approved: ['forwarding', 'completed', 'failed', 'cancelled', 'interrupted'],
   // A timeout whose policy says approve goes on to the upstream.
-  timed_out: ['forwarding'],
-  forwarding: ['completed', 'failed', 'cancelled', 'interrupted'],
+  timed_out: ['forwarding', 'completed', 'failed', 'cancelled'],
+  // `review: response`: the answer waits for a reviewer before it is released.
+  forwarding: ['pending', 'completed', 'failed', 'cancelled', 'interrupted'],
   rejected: [],
   cancelled: [],
   interrupted: [],

@@ -20,5 +20,6 @@ export function summaryOf(flow: RequestFlow): RequestSummary {
     duplicates: 0,
     escalated: flow.escalated,
     approvalsNeeded: flow.status === 'pending' ? Math.max(0, (flow.policy?.approvals ?? 1) - flow.approvers.size) : 0,
+    phase: flow.phase,
   };
 }

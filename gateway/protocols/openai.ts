@@ -27,6 +27,8 @@ const ERROR_CODE: Partial<Record<ErrorCode, string>> = {
   not_found: 'unknown_url',
   rate_limited: 'rate_limit_exceeded',
   invalid_json: 'invalid_json',
+  // Callers see two refusal codes (the contract); which rule refused is in the message and the record.
+  policy_rejected: 'approval_rejected',
 };
 
 function errorObject(err: AirlockError) {

@@ -11,15 +11,28 @@ export interface ForwardDeps {
   client: (target: UpstreamTarget) => UpstreamClient;
   resolve: (flow: RequestFlow) => UpstreamTarget;
   timeoutMs: number;
-  /** Guardrail hooks: rewrite streamed text and whole JSON answers (masking). */
+  /** Guardrail hooks: rewrite streamed text and whole JSON answers (masking), and prompts before they leave. */
   streamTransform?: (flow: RequestFlow) => (() => TextTransform) | undefined;
   bodyTransform?: (flow: RequestFlow, body: unknown) => unknown;
+  requestTransform?: (flow: RequestFlow, body: Record<string, unknown>) => Record<string, unknown>;
 }
 
-export async function forward(flow: RequestFlow, incoming: IncomingHttpHeaders, deps: ForwardDeps): Promise<void> {
+/**
+ * With `holdAnswer`, a successful answer is not sent: it is kept in `flow.heldAnswer` (masked, as the caller will get it)
+ * for a reviewer; a held stream gets its SSE headers and keep-alive comments meanwhile. `release()` sends it.
+ */
+export async function forward(flow: RequestFlow, incoming: IncomingHttpHeaders, deps: ForwardDeps, opts: { holdAnswer?: boolean; keepAliveMs?: number } = {}): Promise<void> {
   const target = deps.resolve(flow);
   const headers = flow.codec.upstreamHeaders(target.key, incoming);
-  const body = flow.adapter.method === 'POST' ? flow.forwardBody : undefined;
+  let body = flow.adapter.method === 'POST' ? flow.forwardBody : undefined;
+  if (body && deps.requestTransform) {
+    const source = flow.editedBody ?? flow.body;
+    const masked = deps.requestTransform(flow, source);
+    if (masked !== source) {
+      body = Buffer.from(JSON.stringify(masked));
+      flow.mark('edited', { by: 'masking', detail: 'personal data and secrets in the prompt were masked before it left' });
+    }
+  }
   if (body) headers['content-type'] = 'application/json';
   const upstream = await deps.client(target).send(target, {
     method: flow.adapter.method,
@@ -33,18 +46,24 @@ export async function forward(flow: RequestFlow, incoming: IncomingHttpHeaders, 
   const isSse = (upstream.headers['content-type'] ?? '').startsWith('text/event-stream');
 
   if (isSse && upstream.status < 400) {
-    const tap = streamTap(flow, deps.streamTransform?.(flow));
+    const text = deps.streamTransform?.(flow);
+    const bodyTransform = deps.bodyTransform;
+    const tap = streamTap(flow, text && bodyTransform ? { text, json: (value) => bodyTransform(flow, value) } : undefined);
     delete upstream.headers['content-length'];
-    reply.start(upstream.status, upstream.headers);
+    const held: NonNullable<RequestFlow['heldAnswer']> | null = opts.holdAnswer ? { status: upstream.status, headers: upstream.headers, chunks: [], stream: true } : null;
+    flow.heldAnswer = held;
+    if (held) reply.openEarly(opts.keepAliveMs ?? 15_000);
+    else reply.start(upstream.status, upstream.headers);
     let first = true;
     try {
       for await (const chunk of upstream.body) {
-        const out = tap.push(chunk);
         if (first) {
           flow.mark('first_byte');
           first = false;
         }
-        if (out.length > 0 && !reply.write(out)) await reply.drained();
+        const out = tap.push(chunk);
+        if (held) held.chunks.push(out);
+        else if (out.length > 0 && !reply.write(out)) await reply.drained();
         if (!reply.open) break;
       }
     } catch (err) {
@@ -52,8 +71,9 @@ export async function forward(flow: RequestFlow, incoming: IncomingHttpHeaders, 
     }
     const rest = tap.end();
     if (flow.abort.signal.aborted) throw new AirlockError('upstream_error', { message: 'The caller left before the answer ended.' });
-    reply.end(rest || undefined);
-    flow.result = { status: upstream.status, headers: upstream.headers, text: tap.text, body: null };
+    if (held) held.chunks.push(rest);
+    else reply.end(rest || undefined);
+    flow.result = { status: upstream.status, headers: upstream.headers, text: tap.text, rawText: tap.rawText, body: null };
     return;
   }
 
@@ -69,6 +89,7 @@ export async function forward(flow: RequestFlow, incoming: IncomingHttpHeaders, 
   }
   let raw = Buffer.concat(parts);
   let parsed: unknown = parseJson(raw.toString('utf8')) ?? null;
+  const rawText = upstream.status < 400 ? flow.adapter.answerText(parsed) : '';
   if (upstream.status < 400 && parsed !== null && deps.bodyTransform) {
     const rewritten = deps.bodyTransform(flow, parsed);
     if (rewritten !== parsed) {
@@ -82,20 +103,40 @@ export async function forward(flow: RequestFlow, incoming: IncomingHttpHeaders, 
     if (reply.earlyStream) {
       // The caller already has a 200 stream open: the error travels inside it.
       reply.fail(flow.error);
-      flow.result = { status: upstream.status, headers: upstream.headers, text: '', body: parsed };
+      flow.result = { status: upstream.status, headers: upstream.headers, text: '', rawText: '', body: parsed };
       return;
     }
   }
-  if (reply.earlyStream) {
-    reply.fail(new AirlockError('upstream_error', { message: 'The upstream answered a stream request without a stream.' }));
-  } else {
-    reply.start(upstream.status, { ...upstream.headers, 'content-length': String(raw.length) });
+  const answerHeaders = { ...upstream.headers, 'content-length': String(raw.length) };
+  if (opts.holdAnswer && upstream.status < 400) flow.heldAnswer = { status: upstream.status, headers: answerHeaders, chunks: [raw], stream: false };
+  else if (reply.earlyStream) reply.fail(new AirlockError('upstream_error', { message: 'The upstream answered a stream request without a stream.' }));
+  else {
+    reply.start(upstream.status, answerHeaders);
     reply.end(raw);
   }
-  flow.result = { status: upstream.status, headers: upstream.headers, text: upstream.status < 400 ? flow.adapter.answerText(parsed) : '', body: parsed };
+  flow.result = { status: upstream.status, headers: upstream.headers, text: upstream.status < 400 ? flow.adapter.answerText(parsed) : '', rawText, body: parsed };
 }
 
 function upstreamMessage(body: unknown): string | undefined {
   const error = (body as { error?: { message?: unknown } } | null)?.error;
   return typeof error?.message === 'string' ? error.message : undefined;
+}
+
+/** Sends an answer that a reviewer approved (`review: response`). */
+export async function release(flow: RequestFlow): Promise<void> {
+  const held = flow.heldAnswer;
+  if (!held) return;
+  const reply = flow.reply;
+  if (held.stream) {
+    if (!reply.headersSent) reply.start(held.status, held.headers);
+    else reply.stopKeepAlive();
+    for (const chunk of held.chunks) if (chunk.length > 0 && !reply.write(chunk)) await reply.drained();
+    reply.end();
+  } else if (reply.earlyStream) {
+    reply.fail(new AirlockError('upstream_error', { message: 'The upstream answered a stream request without a stream.' }));
+  } else {
+    reply.start(held.status, held.headers);
+    reply.end(Buffer.concat(held.chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : c))));
+  }
+  flow.heldAnswer = null;
 }

@@ -13,6 +13,7 @@ export interface PolicyVerdict {
   escalateAfterMs: number | null;
   escalateTo: string[];
   extendable: boolean;
+  review: 'request' | 'response' | 'both';
 }
 
 /** Facts about a request that rules match on. */
@@ -90,6 +91,7 @@ export function verdictOf(rule: Policy | null, config: AirlockConfig): PolicyVer
     escalateAfterMs: rule?.escalateAfter ?? null,
     escalateTo: rule?.escalateTo ?? [],
     extendable: rule?.extendable ?? true,
+    review: rule?.review ?? 'request',
   };
 }
 

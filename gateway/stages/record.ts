@@ -15,6 +15,7 @@ export class Recorder {
   constructor(
     private readonly store: SessionStore,
     private readonly logger: Logger,
+    private readonly options: { recordRawAnswers: boolean } = { recordRawAnswers: false },
   ) {}
 
   async open(flow: RequestFlow): Promise<void> {
@@ -83,13 +84,20 @@ export class Recorder {
       this.store.requests.finish(flow.id, {
         status,
         editedBody: flow.editedBody,
-        response: flow.result ? { status: flow.result.status, body: flow.result.body, text: flow.result.text } : null,
+        response: flow.result ? this.responseRecord(flow.result) : null,
         error: flow.error ? { code: flow.error.code, message: flow.error.message } : null,
         timeline: flow.timeline,
         upstreamStatus: flow.result?.status ?? null,
         searchText,
       })
     );
+  }
+
+  /** The masked answer; the raw one too only when an admin chose to record raw answers (revealed on demand, audited). */
+  private responseRecord(result: NonNullable<RequestFlow['result']>) {
+    const record: { status: number; body: unknown; text: string; raw?: { text: string } } = { status: result.status, body: result.body, text: result.text };
+    if (this.options.recordRawAnswers && result.rawText !== result.text) record.raw = { text: result.rawText };
+    return record;
   }
 
   private track<T>(promise: Promise<T>): Promise<T> {

@@ -73,6 +73,38 @@ const MIGRATIONS: string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX search_terms_request ON search_terms (request_id);
   `,
+  `
+  CREATE TABLE remembered_rules (
+    id TEXT PRIMARY KEY,
+    caller TEXT NOT NULL,
+    model TEXT NOT NULL,
+    template TEXT,
+    conversation TEXT,
+    scope TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER,
+    revoked_at INTEGER,
+    revoked_by TEXT,
+    source_request TEXT
+  );
+  `,
+  // The audit chain (gateway/audit/chain.ts); its signing key and signed head live in `meta`.
+  `
+  CREATE TABLE audit_events (
+    seq INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    actor TEXT,
+    type TEXT NOT NULL,
+    request_id TEXT,
+    digest TEXT NOT NULL,
+    detail TEXT,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+  );
+  CREATE INDEX audit_events_request ON audit_events (request_id);
+  CREATE INDEX audit_events_at ON audit_events (at);
+  `,
 ];
 
 export async function migrate(db: Database): Promise<void> {

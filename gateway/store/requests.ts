@@ -2,6 +2,7 @@
 import type { Decision, ErrorRecord, Protocol, RequestDetail, RequestList, RequestStatus, RequestSummary, ResponseRecord, SessionRecord, Stats, TimelineEvent } from '../api/types.js';
 import type { Database, SqlValue } from './db.js';
 import { decryptField, encryptField, type SessionCrypto } from './session-crypto.js';
+import { auditChain, type AuditChain } from '../audit/chain.js';
 
 export interface NewRequest {
   id: string;
@@ -78,6 +79,11 @@ export class RequestStore {
     private readonly crypto: SessionCrypto,
   ) {}
 
+  /** The audit chain: the writes below append to it in the same transaction (gateway/audit). */
+  get audit(): AuditChain {
+    return auditChain(this.db, this.crypto);
+  }
+
   private sessionKey(id: string, wrapped: Buffer | null): Buffer | null {
     const cached = this.keys.get(id);
     if (cached) return cached;
@@ -88,11 +94,14 @@ export class RequestStore {
   async insert(r: NewRequest): Promise<void> {
     const { key, wrapped } = this.crypto.newSessionKey(r.id);
     this.keys.set(r.id, key);
-    await this.db.runPrepared(
-      `INSERT INTO requests (id, created_at, updated_at, status, caller, protocol, path, model, stream, policy, tokens, timeout_at, conv_hash, session_key, body, preview)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [r.id, r.createdAt, r.createdAt, r.status, r.caller, r.protocol, r.path, r.model, r.stream ? 1 : 0, r.policy, r.tokens, r.timeoutAt, r.convHash, wrapped, encryptField(key, r.id, 'body', r.body), encryptField(key, r.id, 'preview', r.preview)],
-    );
+    await this.audit.write(async (chain) => {
+      await this.db.runPrepared(
+        `INSERT INTO requests (id, created_at, updated_at, status, caller, protocol, path, model, stream, policy, tokens, timeout_at, conv_hash, session_key, body, preview)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [r.id, r.createdAt, r.createdAt, r.status, r.caller, r.protocol, r.path, r.model, r.stream ? 1 : 0, r.policy, r.tokens, r.timeoutAt, r.convHash, wrapped, encryptField(key, r.id, 'body', r.body), encryptField(key, r.id, 'preview', r.preview)],
+      );
+      await chain.recordRequest('request.recorded', r.id, { actor: r.caller, at: r.createdAt, withStatus: false });
+    });
   }
 
   async setStatus(id: string, status: RequestStatus, extra: { timeoutAt?: number | null; decidedAt?: number } = {}): Promise<void> {
@@ -105,15 +114,18 @@ export class RequestStore {
 
   async addDecision(id: string, d: Decision): Promise<void> {
     const key = this.sessionKey(id, null);
-    await this.db.run(`INSERT INTO decisions (request_id, action, reviewer, reason, note, edited, at) VALUES (?, ?, ?, ?, ?, ?, ?)`, [
-      id,
-      d.action,
-      d.reviewer,
-      key && d.reason !== null ? encryptField(key, id, 'reason', d.reason) : null,
-      key && d.note !== null ? encryptField(key, id, 'note', d.note) : null,
-      d.edited ? 1 : 0,
-      Date.parse(d.at),
-    ]);
+    await this.audit.write(async (chain) => {
+      const { lastID } = await this.db.run(`INSERT INTO decisions (request_id, action, reviewer, reason, note, edited, at) VALUES (?, ?, ?, ?, ?, ?, ?)`, [
+        id,
+        d.action,
+        d.reviewer,
+        key && d.reason !== null ? encryptField(key, id, 'reason', d.reason) : null,
+        key && d.note !== null ? encryptField(key, id, 'note', d.note) : null,
+        d.edited ? 1 : 0,
+        Date.parse(d.at),
+      ]);
+      await chain.recordDecision(lastID);
+    });
   }
 
   async finish(id: string, f: FinishedRequest): Promise<void> {
@@ -121,7 +133,7 @@ export class RequestStore {
     if (!key) throw new Error(`no session key for ${id}`);
     const now = Date.now();
     const terms = this.searchTerms(f.searchText);
-    await this.db.transaction(async () => {
+    await this.audit.write(async (chain) => {
       await this.db.runPrepared(
         `UPDATE requests SET status = ?, updated_at = ?, completed_at = ?, edited_body = ?, response = ?, error = ?, error_code = ?, timeline = ?, upstream_status = ? WHERE id = ?`,
         [
@@ -141,17 +153,21 @@ export class RequestStore {
         const placeholders = terms.map(() => '(?, ?)').join(',');
         await this.db.run(`INSERT OR IGNORE INTO search_terms (term, request_id) VALUES ${placeholders}`, terms.flatMap((t) => [t, id]));
       }
+      await chain.recordRequest('request.finished', id, { withStatus: true });
     });
     this.keys.delete(id);
   }
 
   /** Closes out requests a previous run left open: they are never left pending. */
   async interruptOpen(): Promise<number> {
-    const { changes } = await this.db.run(
-      `UPDATE requests SET status = 'interrupted', updated_at = ? WHERE status IN ('pending', 'approved', 'timed_out', 'forwarding')`,
-      [Date.now()],
-    );
-    return changes;
+    // `completed_at IS NULL`: a finished timed_out request (rejected on timeout) stays timed_out.
+    const open = `status IN ('pending', 'approved', 'timed_out', 'forwarding') AND completed_at IS NULL`;
+    return this.audit.write(async (chain) => {
+      const rows = await this.db.all<{ id: string }>(`SELECT id FROM requests WHERE ${open}`);
+      await this.db.run(`UPDATE requests SET status = 'interrupted', updated_at = ? WHERE ${open}`, [Date.now()]);
+      for (const { id } of rows) await chain.recordRequest('request.interrupted', id, { withStatus: true });
+      return rows.length;
+    });
   }
 
   async list(filter: ListFilter, overlay: LiveOverlay): Promise<RequestList> {
@@ -218,7 +234,7 @@ export class RequestStore {
         at: new Date(d.at).toISOString(),
       })),
       previousId: row.prev_id,
-      response: open<ResponseRecord>('response', row.response),
+      response: withoutRaw(open<ResponseRecord & { raw?: { text: string } }>('response', row.response)),
       error: open<ErrorRecord>('error', row.error),
     };
   }
@@ -230,6 +246,14 @@ export class RequestStore {
     const key = this.sessionKey(id, row?.session_key ?? null);
     const timeline = liveTimeline ?? (key && row?.timeline ? decryptField<TimelineEvent[]>(key, id, 'timeline', row.timeline) : []);
     return { id, request, timeline };
+  }
+
+  /** The unmasked answer, where it was recorded (the caller of this must audit the reveal). */
+  async rawAnswer(id: string): Promise<string | null> {
+    const row = await this.db.get<{ response: Buffer | null; session_key: Buffer | null }>('SELECT response, session_key FROM requests WHERE id = ?', [id]);
+    const key = row ? this.sessionKey(id, row.session_key) : null;
+    if (!row?.response || !key) return null;
+    return decryptField<{ raw?: { text: string } }>(key, id, 'response', row.response).raw?.text ?? null;
   }
 
   /** The latest earlier request whose conversation this one extends (hashes of this one's message prefixes). */
@@ -293,6 +317,7 @@ export class RequestStore {
       duplicates: 0,
       escalated: false,
       approvalsNeeded: 0,
+      phase: 'request',
     };
   }
 
@@ -303,6 +328,12 @@ export class RequestStore {
   private searchTerms(text: string): Buffer[] {
     return searchWords(text).slice(0, 400).map((w) => this.term(w));
   }
+}
+
+function withoutRaw(response: (ResponseRecord & { raw?: { text: string } }) | null): ResponseRecord | null {
+  if (!response?.raw) return response;
+  const { raw: _raw, ...rest } = response;
+  return { ...rest, revealable: true };
 }
 
 /** Lower-cased unique words: the unit of the encrypted search index. */

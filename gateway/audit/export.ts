@@ -1,0 +1,225 @@
+// Export: writes a signed audit bundle (zip) of the sessions matching the filters, streaming, from a read snapshot of
+// the store on its own connection, so it works while the gateway runs. The export itself is recorded in the chain first.
+import { createHash, sign } from 'node:crypto';
+import { once } from 'node:events';
+import { rename, rm } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { ZipFile } from 'yazl';
+import type { RequestStatus } from '../api/types.js';
+import type { MaskingConfig } from '../guard/masking/index.js';
+import { Database } from '../store/db.js';
+import type { SessionStore } from '../store/index.js';
+import { readHead, type EventRef } from './chain.js';
+import { sha256, GENESIS } from './digest.js';
+import {
+  BUNDLE_FORMAT, chainEntryHash, CSV_COLUMNS, csvRow, FILES, type BundleChainEntry, type BundleSession, type ExportContent, type ExportFilters, type Manifest,
+} from './bundle-format.js';
+import { countSessions, readActions, readSessions, type SessionQuery } from './bundle-sessions.js';
+import { encryptStream, type BundleEncryption } from './bundle-crypto.js';
+import { rawContent, redactor } from './redaction.js';
+import { reportHead, reportSession, reportTail, type ReportMeta } from './report.js';
+import { fingerprint, publicKeyPem } from './signing-key.js';
+import { README } from './readme.js';
+
+export interface ExportRequest {
+  since?: number;
+  until?: number;
+  caller?: string;
+  status?: RequestStatus[];
+  content: ExportContent;
+  exporter: { name: string; via: 'cli' | 'api'; role: string | null };
+  masking?: MaskingConfig;
+  encryption?: BundleEncryption;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface ExportResult {
+  manifest: Manifest;
+  exportEvent: EventRef;
+}
+
+/** The SQLite file behind a connection, so the export can read it on a connection of its own. */
+export async function databaseFile(db: Database): Promise<string> {
+  const row = await db.get<{ file: string }>("SELECT file FROM pragma_database_list WHERE name = 'main'");
+  if (!row?.file) throw new Error('the store has no file to export from');
+  return row.file;
+}
+
+export function filtersOf(req: Pick<ExportRequest, 'since' | 'until' | 'caller' | 'status'>): ExportFilters {
+  const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
+  return { since: iso(req.since), until: iso(req.until), caller: req.caller ?? null, status: req.status?.length ? req.status : null };
+}
+
+export function sessionQuery(req: Pick<ExportRequest, 'since' | 'until' | 'caller' | 'status'>): SessionQuery {
+  return { since: req.since, until: req.until, caller: req.caller, status: req.status };
+}
+
+/** One zip entry written as a stream, hashed on the way in. */
+class Entry {
+  private readonly stream = new PassThrough();
+  private readonly hash = createHash('sha256');
+  private bytes = 0;
+
+  constructor(zip: ZipFile, name: string, mtime: Date) {
+    zip.addReadStream(this.stream, name, { mtime, mode: 0o100644 });
+  }
+
+  async write(text: string): Promise<void> {
+    const buf = Buffer.from(text);
+    this.hash.update(buf);
+    this.bytes += buf.length;
+    if (!this.stream.write(buf)) await once(this.stream, 'drain');
+  }
+
+  end(): { sha256: string; bytes: number } {
+    this.stream.end();
+    return { sha256: this.hash.digest('hex'), bytes: this.bytes };
+  }
+}
+
+export async function exportBundle(store: SessionStore, out: Writable, req: ExportRequest): Promise<ExportResult> {
+  const audit = store.requests.audit;
+  const key = await audit.signingKey();
+  const exportedAt = new Date();
+  const filters = filtersOf(req);
+  const query = sessionQuery(req);
+  const exportEvent = await audit.action(req.exporter.name, 'bundle.exported', {
+    via: req.exporter.via,
+    role: req.exporter.role,
+    filters,
+    content: req.content,
+    encrypted: req.encryption ? ('passphrase' in req.encryption ? 'passphrase' : 'recipient') : null,
+  });
+
+  const reader = await Database.open(await databaseFile(store.db));
+  await reader.init();
+  const zip = new ZipFile();
+  let written: Promise<void> | null = null;
+  try {
+    // One snapshot for both passes over the sessions, and for the actions and the head.
+    await reader.exec('BEGIN');
+    const head = await readHead(reader);
+    const total = await countSessions(reader, query);
+    const output = req.encryption ? await encryptStream(zip.outputStream as Readable, req.encryption) : (zip.outputStream as Readable);
+    written = pipeline(output, out);
+    written.catch(() => undefined);
+
+    const redact = req.content === 'raw' ? rawContent : redactor(store.crypto, req.masking);
+    const files: Manifest['files'] = {};
+    const chain: BundleChainEntry[] = [];
+    const link = (file: BundleChainEntry['file'], id: string, line: string) => {
+      const prev = chain.at(-1)?.hash ?? GENESIS;
+      const entry = { seq: chain.length + 1, file, id, sha256: sha256(line) };
+      chain.push({ ...entry, prev, hash: chainEntryHash(prev, entry) });
+    };
+
+    // sessions.jsonl, and what the manifest, the CSV and the report need from it.
+    const csv: string[] = [csvRow([...CSV_COLUMNS])];
+    const byStatus: Record<string, number> = {};
+    let sessions = 0;
+    let decisions = 0;
+    let earliest: string | null = null;
+    const sessionsEntry = new Entry(zip, FILES.sessions, exportedAt);
+    for await (const s of readSessions(reader, store.crypto, query, req.content, redact)) {
+      const line = JSON.stringify(s);
+      await sessionsEntry.write(`${line}\n`);
+      link(FILES.sessions, s.id, line);
+      csvRows(s).forEach((row) => csv.push(row));
+      byStatus[s.status] = (byStatus[s.status] ?? 0) + 1;
+      decisions += s.decisions.length;
+      earliest ??= s.createdAt;
+      sessions++;
+      req.onProgress?.(sessions, total);
+    }
+    files[FILES.sessions] = sessionsEntry.end();
+
+    const actions = await readActions(reader, req.since, req.until);
+    const actionsEntry = new Entry(zip, FILES.actions, exportedAt);
+    for (const a of actions) {
+      const line = JSON.stringify(a);
+      await actionsEntry.write(`${line}\n`);
+      link(FILES.actions, `event:${a.seq}`, line);
+    }
+    files[FILES.actions] = actionsEntry.end();
+
+    const chainEntry = new Entry(zip, FILES.chain, exportedAt);
+    for (const c of chain) await chainEntry.write(`${JSON.stringify(c)}\n`);
+    files[FILES.chain] = chainEntry.end();
+
+    const csvEntry = new Entry(zip, FILES.decisions, exportedAt);
+    for (const row of csv) await csvEntry.write(row);
+    files[FILES.decisions] = csvEntry.end();
+
+    const meta: ReportMeta = {
+      format: BUNDLE_FORMAT,
+      gateway: { id: key.gatewayId, key: fingerprint(key.publicKey) },
+      exportedAt: exportedAt.toISOString(),
+      exportedBy: req.exporter,
+      filters,
+      content: req.content,
+      range: { from: filters.since ?? earliest, to: filters.until ?? exportedAt.toISOString() },
+      counts: { sessions, decisions, actions: actions.length, byStatus },
+      chain: { length: chain.length, head: chain.at(-1)?.hash ?? GENESIS },
+      store: { exportEvent, head: { seq: head?.seq ?? 0, hash: head?.hash ?? GENESIS } },
+    };
+
+    // report.html: a second pass over the same snapshot, so the sessions are never all in memory.
+    const reportEntry = new Entry(zip, FILES.report, exportedAt);
+    await reportEntry.write(reportHead(meta, actions));
+    const again = createHash('sha256');
+    let first = true;
+    for await (const s of readSessions(reader, store.crypto, query, req.content, redact)) {
+      const line = JSON.stringify(s);
+      again.update(`${line}\n`);
+      await reportEntry.write(reportSession(line, first));
+      first = false;
+    }
+    if (again.digest('hex') !== files[FILES.sessions].sha256) throw new Error('the sessions changed between the two passes of the export; export again');
+    await reportEntry.write(reportTail());
+    files[FILES.report] = reportEntry.end();
+
+    const addSmall = (name: string, content: string | Buffer) => {
+      const buf = Buffer.from(content);
+      files[name] = { sha256: sha256(buf), bytes: buf.length };
+      zip.addBuffer(buf, name, { mtime: exportedAt, mode: 0o100644 });
+    };
+    addSmall(FILES.publicKey, publicKeyPem(key.publicKey));
+    addSmall(FILES.readme, README);
+
+    const manifest: Manifest = { ...meta, files };
+    const manifestBytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
+    zip.addBuffer(manifestBytes, FILES.manifest, { mtime: exportedAt, mode: 0o100644 });
+    zip.addBuffer(sign(null, manifestBytes, key.privateKey), FILES.signature, { mtime: exportedAt, mode: 0o100644 });
+    zip.end();
+    await written;
+    return { manifest, exportEvent };
+  } catch (err) {
+    (zip.outputStream as Readable).destroy(err as Error);
+    await written?.catch(() => undefined);
+    throw err;
+  } finally {
+    await reader.exec('COMMIT').catch(() => undefined);
+    await reader.close();
+  }
+}
+
+/** The CSV's rows for one session: one per decision, or one for a session nobody decided on. */
+function csvRows(s: BundleSession): string[] {
+  if (s.decisions.length === 0) return [csvRow([s.createdAt, s.caller, s.model, s.status, null, null, s.id])];
+  return s.decisions.map((d) => csvRow([d.at, s.caller, s.model, s.status, d.reviewer, d.reason, s.id]));
+}
+
+/** Writes the bundle next to `file` and moves it into place only when complete. */
+export async function exportToFile(store: SessionStore, file: string, req: ExportRequest): Promise<ExportResult> {
+  const partial = `${file}.partial`;
+  try {
+    const result = await exportBundle(store, createWriteStream(partial, { mode: 0o600 }), req);
+    await rename(partial, file);
+    return result;
+  } catch (err) {
+    await rm(partial, { force: true });
+    throw err;
+  }
+}
