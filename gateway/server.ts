@@ -165,7 +165,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/v1' || path.startsWith('/v1/')) {
-      const adapter = findAdapter(req.method ?? 'GET', path);
+      const adapter = findAdapter(req.method ?? 'GET', path, req.headers);
       if (adapter) {
         void pipeline.handle(req, res, adapter);
         return;

@@ -43,6 +43,8 @@ export interface RequestSummary {
   /** Identical pending requests from the same caller folded into this one. */
   duplicates: number;
   escalated: boolean;
+  /** Reviewers the policy escalates to when nobody decides in time (`escalateAfter`). */
+  escalateTo: string[];
   /** Approvals still needed (two-person rule); 0 once decided. */
   approvalsNeeded: number;
   /** What a pending item waits on: the request before it goes upstream, or the model's answer before it is released. */

@@ -139,7 +139,9 @@ function checkChain(events: ChainEvent[], checkpoints: { event: ChainEvent; deta
     if (eventHash(e.prevHash, e) !== e.hash) findings.add(name, 'was modified: its hash does not match its content');
     const before = events[i - 1];
     if (!before) return;
-    if (e.seq !== before.seq + 1) findings.add('chain', `events #${before.seq + 1}–#${e.seq - 1} are missing (a gap after #${before.seq})`);
+    if (e.seq !== before.seq + 1) {
+      findings.add('chain', `${e.seq - before.seq === 2 ? `event #${before.seq + 1} is` : `events #${before.seq + 1}–#${e.seq - 1} are`} missing (a gap after #${before.seq})`);
+    }
     else if (e.prevHash !== before.hash) findings.add(name, `does not link to event #${before.seq}: reordered or rewritten`);
   });
   const last = events.at(-1);

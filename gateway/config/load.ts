@@ -26,7 +26,8 @@ export function parseConfigText(text: string, source = 'config'): AirlockConfig 
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   if (doc.errors.length > 0) {
     const err = doc.errors[0];
-    const pos = err.linePos?.[0];
+    // Without prettyErrors the parser gives only offsets; the line counter turns them into a line.
+    const pos = err.linePos?.[0] ?? lineCounter.linePos(err.pos[0]);
     throw new ConfigError(`${source}${pos ? `:${pos.line}` : ''}: ${err.message.split('\n')[0]}`);
   }
   const result = configSchema.safeParse(doc.toJS() ?? {});

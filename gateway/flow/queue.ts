@@ -215,6 +215,7 @@ export class ReviewQueue {
       claim: this.liveClaim(flow.id),
       duplicates: (this.groups.get(flow.dedupeKey)?.size ?? 1) - 1,
       escalated: flow.escalated,
+      escalateTo: flow.policy?.escalateTo ?? [],
       approvalsNeeded: Math.max(0, (flow.policy?.approvals ?? 1) - flow.approvers.size),
       phase: flow.phase,
     };

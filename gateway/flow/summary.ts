@@ -19,6 +19,7 @@ export function summaryOf(flow: RequestFlow): RequestSummary {
     claim: null,
     duplicates: 0,
     escalated: flow.escalated,
+    escalateTo: flow.policy?.escalateTo ?? [],
     approvalsNeeded: flow.status === 'pending' ? Math.max(0, (flow.policy?.approvals ?? 1) - flow.approvers.size) : 0,
     phase: flow.phase,
   };

@@ -75,3 +75,18 @@ export const anthropicMessages: ProtocolAdapter = {
     return Array.isArray(content) ? content.filter((c) => c.type === 'text').map((c) => c.text ?? '').join('') : '';
   },
 };
+
+/** `GET /v1/models` from an Anthropic client (it sends anthropic-version): served by the Anthropic upstream. */
+export const anthropicModels: ProtocolAdapter = {
+  protocol: 'anthropic-messages',
+  family: 'anthropic',
+  method: 'GET',
+  path: '/v1/models',
+  validate() {},
+  isStream: () => false,
+  model: () => '',
+  prompt: () => ({ system: '', messages: [] }),
+  textOf: () => '',
+  withText: (event) => event,
+  answerText: () => '',
+};

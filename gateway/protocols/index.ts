@@ -1,7 +1,7 @@
 // The route table: which adapter serves which path, and the codec of each protocol family.
 import type { ProtocolFamily } from '../config/schema.js';
 import type { FamilyCodec, ProtocolAdapter } from './adapter.js';
-import { anthropicCodec, anthropicMessages } from './anthropic.js';
+import { anthropicCodec, anthropicMessages, anthropicModels } from './anthropic.js';
 import { openaiChat, openaiCodec, openaiEmbeddings, openaiModels, openaiResponses, responsesErrorFrame } from './openai.js';
 import type { AirlockError } from '../errors.js';
 
@@ -9,7 +9,8 @@ export const ADAPTERS: readonly ProtocolAdapter[] = [openaiChat, openaiResponses
 
 export const CODECS: Record<ProtocolFamily, FamilyCodec> = { openai: openaiCodec, anthropic: anthropicCodec };
 
-export function findAdapter(method: string, path: string): ProtocolAdapter | undefined {
+export function findAdapter(method: string, path: string, headers: Record<string, unknown> = {}): ProtocolAdapter | undefined {
+  if (method === 'GET' && path === '/v1/models' && familyOf(headers) === 'anthropic') return anthropicModels;
   return ADAPTERS.find((a) => a.method === method && a.path === path);
 }
 

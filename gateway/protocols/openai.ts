@@ -54,9 +54,13 @@ export const openaiCodec: FamilyCodec = {
   callerKey: (incoming) => bearer(incoming) ?? single(incoming['x-api-key']),
 };
 
-/** Responses streams report errors as `event: error` with the error nested, as real traffic does (the openai SDK raises it). */
+/**
+ * Responses streams report errors as `event: error`. Real traffic nests the error (which the openai SDK raises);
+ * the spec's ResponseErrorEvent has its fields flat. The frame carries both.
+ */
 export function responsesErrorFrame(err: AirlockError): string {
-  return encodeSse({ event: 'error', data: JSON.stringify({ type: 'error', sequence_number: 0, error: errorObject(err) }) });
+  const error = errorObject(err);
+  return encodeSse({ event: 'error', data: JSON.stringify({ type: 'error', sequence_number: 0, code: error.code, message: error.message, param: error.param, error }) });
 }
 
 export const openaiChat: ProtocolAdapter = {

@@ -316,6 +316,7 @@ export class RequestStore {
       claim: null,
       duplicates: 0,
       escalated: false,
+      escalateTo: [],
       approvalsNeeded: 0,
       phase: 'request',
     };

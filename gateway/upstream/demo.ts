@@ -47,8 +47,11 @@ const id = (prefix: string) => `${prefix}${randomBytes(12).toString('hex')}`;
 
 export function demoUpstreamClient(): UpstreamClient {
   return {
-    async send(_target, request: UpstreamRequest): Promise<UpstreamResponse> {
+    async send(target, request: UpstreamRequest): Promise<UpstreamResponse> {
       const headers = { 'x-request-id': id('req_demo_') };
+      if (request.method === 'GET' && target.family === 'anthropic') {
+        return json(200, { data: [{ type: 'model', id: 'airlock-demo', display_name: 'Airlock demo model', created_at: '2026-01-01T00:00:00Z' }], has_more: false, first_id: 'airlock-demo', last_id: 'airlock-demo' }, { 'request-id': headers['x-request-id'] });
+      }
       if (request.method === 'GET') {
         return json(200, { object: 'list', data: [{ id: 'airlock-demo', object: 'model', created: 1_700_000_000, owned_by: 'airlock' }] }, headers);
       }
