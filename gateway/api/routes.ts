@@ -7,7 +7,7 @@ import { conversationHashes } from '../flow/conversation.js';
 import { findAdapter } from '../protocols/index.js';
 import type { SessionStore } from '../store/index.js';
 import type { LiveOverlay } from '../store/requests.js';
-import type { RememberScope, RequestStatus } from './types.js';
+import type { RememberScope, RequestDetail, RequestStatus } from './types.js';
 import type { RequestFlow } from '../flow/request-flow.js';
 import type { RememberedRules } from '../guard/remembered.js';
 
@@ -82,10 +82,7 @@ export function reviewerApi(deps: ReviewerApiDeps): Router {
     const detail = await store.requests.get(req.params.id, overlay);
     if (!detail) throw new AirlockError('not_found', { message: 'No such request.' });
     if (detail.previousId === null) detail.previousId = await previousTurn(deps, detail.id, detail.path, detail.caller, detail.body);
-    const live = deps.liveFlow(detail.id);
-    // An answer held for review is shown before it is recorded.
-    if (live?.phase === 'response' && live.result && !detail.response) detail.response = { status: live.result.status, body: live.result.body, text: live.result.text };
-    res.json(detail);
+    res.json(withLiveAnswer(deps, detail));
   });
 
   const decide = (action: 'approve' | 'reject') => async (req: Request, res: Response) => {
@@ -134,6 +131,7 @@ export function reviewerApi(deps: ReviewerApiDeps): Router {
   api.get('/sessions/:id', async (req, res) => {
     const session = await store.requests.session(req.params.id, overlay, deps.liveTimeline(req.params.id));
     if (!session) throw new AirlockError('not_found', { message: 'No such session.' });
+    withLiveAnswer(deps, session.request);
     // Who watched what: opening a replay is itself recorded.
     await store.requests.audit.write((chain) => chain.action(req.reviewer!.name, 'session.viewed', {}, session.id));
     res.json(session);
@@ -171,6 +169,16 @@ export function reviewerApi(deps: ReviewerApiDeps): Router {
   api.use((_req, _res, next) => next(new AirlockError('not_found', { message: 'No such API route.' })));
   api.use(apiErrors);
   return api;
+}
+
+/**
+ * An answer the store does not have yet, from the flow in progress: one held for review, or one already sent
+ * whose record is still being written (the API reports the live status, so `completed` comes with its answer).
+ */
+function withLiveAnswer(deps: ReviewerApiDeps, detail: RequestDetail): RequestDetail {
+  const result = deps.liveFlow(detail.id)?.result;
+  if (result && !detail.response) detail.response = { status: result.status, body: result.body, text: result.text };
+  return detail;
 }
 
 async function previousTurn(deps: ReviewerApiDeps, id: string, path: string, caller: string, body: unknown): Promise<string | null> {

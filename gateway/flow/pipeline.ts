@@ -93,7 +93,7 @@ export class Pipeline {
       // `review: response` alone lets the request go and holds the answer instead.
       const initial = action === 'reject' ? 'rejected' : action === 'review' && review !== 'response' ? 'pending' : 'approved';
       if (initial === 'pending') flow.timeoutAt = Date.now() + flow.policy.timeoutMs;
-      await this.deps.recorder.open(flow);
+      await this.deps.recorder.open(flow, initial);
       flow.transition(initial, { by: initial === 'pending' ? undefined : `policy:${flow.policy.rule ?? 'default'}` });
       if (initial === 'rejected') {
         flow.decisions.push({ action: 'policy_reject', reviewer: null, reason: flow.policy.reason, note: null, edited: false, at: new Date().toISOString() });

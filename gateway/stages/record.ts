@@ -18,13 +18,14 @@ export class Recorder {
     private readonly options: { recordRawAnswers: boolean } = { recordRawAnswers: false },
   ) {}
 
-  async open(flow: RequestFlow): Promise<void> {
+  /** `status`: what the flow is about to become; the row starts there, as the first transition is not written again. */
+  async open(flow: RequestFlow, status: RequestStatus = flow.status ?? 'pending'): Promise<void> {
     try {
       const hashes = conversationHashes(this.store.crypto, flow);
       await this.store.requests.insert({
         id: flow.id,
         createdAt: flow.arrivedAt,
-        status: flow.status ?? 'pending',
+        status,
         caller: flow.caller.name,
         protocol: flow.adapter.protocol,
         path: flow.adapter.path,
