@@ -94,19 +94,23 @@ export function reviewerApi(deps: ReviewerApiDeps): Router {
     if (action === 'reject' && (typeof body.reason !== 'string' || !body.reason.trim())) {
       throw new AirlockError('invalid_request', { message: 'A rejection needs a reason; the calling program sees it.', param: 'reason' });
     }
-    await queue.decide(req.params.id as string, {
-      action,
-      reviewer: reviewer.name,
-      role: reviewer.role,
-      reason: typeof body.reason === 'string' ? body.reason : undefined,
-      note: typeof body.note === 'string' ? body.note : undefined,
-      body: body.body,
-      force: body.force === true,
-    });
-    if (action === 'approve' && flow && remember !== 'request') {
-      const rule = await deps.remembered.remember(flow, remember, reviewer.name);
-      await store.requests.audit.write((chain) => chain.action(reviewer.name, 'rule.created', { rule: rule.id, scope: rule.scope, caller: rule.caller, model: rule.model }, flow.id));
+    // The rule exists before the flow resumes, so the caller's very next request already meets it.
+    const rule = action === 'approve' && flow && remember !== 'request' && flow.held && reviewer.role !== 'auditor' ? await deps.remembered.remember(flow, remember, reviewer.name) : null;
+    try {
+      await queue.decide(req.params.id as string, {
+        action,
+        reviewer: reviewer.name,
+        role: reviewer.role,
+        reason: typeof body.reason === 'string' ? body.reason : undefined,
+        note: typeof body.note === 'string' ? body.note : undefined,
+        body: body.body,
+        force: body.force === true,
+      });
+    } catch (err) {
+      if (rule) await deps.remembered.revoke(rule.id, reviewer.name);
+      throw err;
     }
+    if (rule) await store.requests.audit.write((chain) => chain.action(reviewer.name, 'rule.created', { rule: rule.id, scope: rule.scope, caller: rule.caller, model: rule.model }, flow!.id));
     const detail = await store.requests.get(req.params.id as string, overlay);
     res.json(detail);
   };
@@ -114,7 +118,7 @@ export function reviewerApi(deps: ReviewerApiDeps): Router {
   api.post('/requests/:id/reject', requireRole('admin', 'reviewer'), decide('reject'));
 
   api.post('/requests/:id/claim', requireRole('admin', 'reviewer'), async (req, res) => {
-    queue.claim(req.params.id as string, req.reviewer!.name);
+    queue.claim(req.params.id as string, req.reviewer!.name, (req.body as { editing?: unknown } | undefined)?.editing === true);
     res.json((await store.requests.get(req.params.id as string, overlay)) ?? null);
   });
   api.delete('/requests/:id/claim', requireRole('admin', 'reviewer'), (req, res) => {

@@ -19,6 +19,8 @@ export type ReviewerRole = 'admin' | 'reviewer' | 'auditor';
 export interface Claim {
   reviewer: string;
   until: string;
+  /** The reviewer is editing the request (others see "alice is editing"). */
+  editing?: boolean;
 }
 
 /** One row of the queue or the history. */
@@ -47,6 +49,8 @@ export interface RequestSummary {
   escalateTo: string[];
   /** Approvals still needed (two-person rule); 0 once decided. */
   approvalsNeeded: number;
+  /** Whether a reviewer may extend the wait (POST …/extend). */
+  extendable: boolean;
   /** What a pending item waits on: the request before it goes upstream, or the model's answer before it is released. */
   phase: 'request' | 'response';
 }
@@ -160,6 +164,14 @@ export interface ApproveBody {
   /** Also approve what comes next from this caller and model: for 15 min, 1 h, this conversation, or always (a rule). Default: this request only. */
   remember?: RememberScope;
   force?: boolean;
+}
+
+export interface RevealResponse {
+  text: string;
+}
+
+export interface RuleList {
+  items: RememberedRule[];
 }
 
 export interface RememberedRule {

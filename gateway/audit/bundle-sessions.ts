@@ -32,16 +32,13 @@ export async function countSessions(db: Database, q: SessionQuery): Promise<numb
   return (await db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM requests WHERE ${w.sql}`, w.params))?.n ?? 0;
 }
 
-/** Sessions oldest first; the same snapshot gives the same sequence every time. */
+/** Sessions oldest first (request ids are time-ordered); the same snapshot gives the same sequence every time. */
 export async function* readSessions(db: Database, crypto: SessionCrypto, q: SessionQuery, content: ExportContent, redact: Redactor, pageSize = 200): AsyncGenerator<BundleSession> {
   const w = where(q);
-  // Keyset paging on (created_at, id): stable under the snapshot, and no OFFSET scans.
-  let after: [number, string] = [Number.MIN_SAFE_INTEGER, ''];
+  // Keyset paging on the primary key: each page is an index range, never a scan and sort of what is left.
+  let after = '';
   for (;;) {
-    const rows = await db.all<Row>(
-      `SELECT * FROM requests WHERE ${w.sql} AND (created_at > ? OR (created_at = ? AND id > ?)) ORDER BY created_at, id LIMIT ?`,
-      [...w.params, after[0], after[0], after[1], pageSize],
-    );
+    const rows = await db.all<Row>(`SELECT * FROM requests WHERE ${w.sql} AND id > ? ORDER BY id LIMIT ?`, [...w.params, after, pageSize]);
     if (rows.length === 0) return;
     const ids = rows.map((r) => String(r.id));
     const marks = ids.map(() => '?').join(',');
@@ -52,8 +49,7 @@ export async function* readSessions(db: Database, crypto: SessionCrypto, q: Sess
       yield session(row, decisions.get(id) ?? [], events.get(id) ?? [], crypto, content, redact);
     }
     if (rows.length < pageSize) return;
-    const last = rows.at(-1)!;
-    after = [Number(last.created_at), String(last.id)];
+    after = String(rows.at(-1)!.id);
   }
 }
 
@@ -103,11 +99,16 @@ function session(row: Row, decisionRows: Row[], eventRows: Row[], crypto: Sessio
   // `raw` holds the unmasked answer when the gateway was set to record it: only a raw export carries it.
   const response = open<ResponseRecord & { raw?: { text: string } }>('response', row.response);
   const error = open<ErrorRecord>('error', row.error);
-  const timeline = (open<TimelineEvent[]>('timeline', row.timeline) ?? []).map((e) => {
+  const recorded = open<TimelineEvent[]>('timeline', row.timeline) ?? [];
+  const withText = recorded.filter((e) => e.text !== undefined);
+  const texts = new Map(withText.map((e, i) => [e, i]));
+  const masked = redact.pieces(withText.map((e) => e.text!));
+  const timeline = recorded.map((e) => {
     const { raw, ...rest } = e;
     const out: TimelineEvent = { ...rest };
-    if (rest.text !== undefined) out.text = redact.text(rest.text);
+    if (rest.text !== undefined) out.text = masked[texts.get(e)!];
     if (rest.detail !== undefined) out.detail = redact.text(rest.detail);
+    // The bytes as sent: only in a raw export (masking them would need the protocol's framing).
     if (raw !== undefined && content === 'raw') out.raw = raw;
     return out;
   });

@@ -27,8 +27,11 @@ export interface EventRef {
 
 /** What one write transaction may append. */
 export interface ChainWriter {
-  /** A request row after a write; `withStatus` once its status is final. */
-  recordRequest(type: string, requestId: string, opts: { actor?: string | null; at?: number; withStatus: boolean; detail?: Record<string, unknown> }): Promise<EventRef>;
+  /**
+   * A request row after a write; `withStatus` once its status is final. `row`: the values about to be inserted, so the
+   * event can come first and the row last (see RequestStore.insert).
+   */
+  recordRequest(type: string, requestId: string, opts: { actor?: string | null; at?: number; withStatus: boolean; detail?: Record<string, unknown>; row?: Row }): Promise<EventRef>;
   recordDecision(decisionRowId: number, opts?: { type?: string }): Promise<EventRef>;
   /** A reviewer's or admin's action, or the gateway's own (export, shredding, retention). No secrets in `detail`. */
   action(actor: string, type: string, detail: Record<string, unknown>, requestId?: string | null): Promise<EventRef>;
@@ -49,12 +52,12 @@ export class AuditChain {
 
   /** Runs `fn` in a write transaction (serialized with every other chain write on this connection) and signs the new head. */
   write<T>(fn: (chain: ChainWriter) => Promise<T>): Promise<T> {
-    return this.serialized(fn, false).then(({ result }) => result);
+    return this.serialized(fn).then(({ result }) => result);
   }
 
   /** One transaction per call; the store's Database serializes transactions on a connection (and nests them). */
-  private async serialized<T>(fn: (chain: ChainWriter) => Promise<T>, needKey: boolean): Promise<{ result: T; key: SigningKey | null }> {
-    const done = await this.db.transaction(() => this.inTransaction(fn, needKey));
+  private async serialized<T>(fn: (chain: ChainWriter) => Promise<T>): Promise<{ result: T; key: SigningKey }> {
+    const done = await this.db.transaction(() => this.inTransaction(fn));
     // Cached only once committed: a rolled-back transaction may have made a key that is not stored.
     this.key ??= done.key;
     return done;
@@ -69,11 +72,11 @@ export class AuditChain {
     if (this.key) return this.key;
     const existing = await loadSigningKey(this.db, this.crypto);
     if (existing) return (this.key = existing);
-    const { key } = await this.serialized(async () => undefined, true);
-    return (this.key = key!);
+    const { key } = await this.serialized(async () => undefined);
+    return (this.key = key);
   }
 
-  private async inTransaction<T>(fn: (chain: ChainWriter) => Promise<T>, needKey: boolean): Promise<{ result: T; key: SigningKey | null }> {
+  private async inTransaction<T>(fn: (chain: ChainWriter) => Promise<T>): Promise<{ result: T; key: SigningKey }> {
     const { db } = this;
     const head = await readHead(db);
     let seq = head?.seq ?? 0;
@@ -81,7 +84,6 @@ export class AuditChain {
     let key = this.key ?? (await loadSigningKey(db, this.crypto));
 
     const append = async (e: { at: number; actor: string | null; type: string; requestId: string | null; digest: string; detail: string | null }): Promise<EventRef> => {
-      if (!key) await makeKey();
       const event: Omit<ChainEvent, 'prevHash' | 'hash'> = { seq: seq + 1, ...e };
       const hash = eventHash(prev, event);
       await db.runPrepared('INSERT INTO audit_events (seq, at, actor, type, request_id, digest, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', [
@@ -89,20 +91,16 @@ export class AuditChain {
       ]);
       seq = event.seq;
       prev = hash;
+      // The head is signed with each event, so a write that ends with its own row has nothing after it but COMMIT.
+      const signature = sign(null, headMessage(key!.gatewayId, seq, prev), key!.privateKey).toString('base64');
+      const next: ChainHead = { seq, hash: prev, at: Date.now(), sig: signature };
+      await db.runPrepared('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [META_HEAD, JSON.stringify(next)]);
       return { seq, hash };
     };
 
-    // The key's making is the first event of a data dir's chain.
-    const makeKey = async () => {
-      key = await createSigningKey(db, this.crypto);
-      const detail = JSON.stringify({ algorithm: 'Ed25519', fingerprint: fingerprint(key.publicKey), gatewayId: key.gatewayId });
-      await append({ at: Date.now(), actor: 'gateway', type: 'key.created', requestId: null, digest: sha256(detail), detail });
-    };
-    if (needKey && !key) await makeKey();
-
     const writer: ChainWriter = {
       async recordRequest(type, requestId, opts) {
-        const row = await db.get<Row>('SELECT * FROM requests WHERE id = ?', [requestId]);
+        const row = opts.row ?? (await db.get<Row>('SELECT * FROM requests WHERE id = ?', [requestId]));
         if (!row) throw new Error(`audit: no request ${requestId} to record`);
         const detail = JSON.stringify({ ...opts.detail, ...(opts.withStatus ? { status: row.status } : {}) });
         return append({ at: opts.at ?? Date.now(), actor: opts.actor ?? 'gateway', type, requestId, digest: requestDigest(row, opts.withStatus), detail });
@@ -121,13 +119,29 @@ export class AuditChain {
       },
     };
 
-    const result = await fn(writer);
-    if (seq !== (head?.seq ?? 0)) {
-      const signature = sign(null, headMessage(key!.gatewayId, seq, prev), key!.privateKey).toString('base64');
-      const next: ChainHead = { seq, hash: prev, at: Date.now(), sig: signature };
-      await db.runPrepared('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [META_HEAD, JSON.stringify(next)]);
+    // The chain's genesis: the first chain write of a data dir makes the key, before anything else is written.
+    if (!key) {
+      key = await createSigningKey(db, this.crypto);
+      await this.genesis(writer, key);
     }
+    const result = await fn(writer);
     return { result, key };
+  }
+
+  /**
+   * Records the new signing key and adopts the rows already in the store (a data dir from before the chain): each gets one
+   * `adopted` event. Only here, in the transaction that makes the key, so rows slipped in later can never be adopted.
+   */
+  private async genesis(writer: ChainWriter, key: SigningKey): Promise<void> {
+    await writer.action('gateway', 'key.created', { algorithm: 'Ed25519', fingerprint: fingerprint(key.publicKey), gatewayId: key.gatewayId });
+    const rows = await this.db.all<{ id: string; caller: string; created_at: number; completed_at: number | null; status: string }>(
+      'SELECT id, caller, created_at, completed_at, status FROM requests ORDER BY created_at, id',
+    );
+    for (const r of rows) {
+      await writer.recordRequest('request.adopted', r.id, { actor: r.caller, at: r.created_at, withStatus: r.completed_at !== null || r.status === 'interrupted' });
+    }
+    const decisions = await this.db.all<{ id: number }>('SELECT id FROM decisions ORDER BY id');
+    for (const d of decisions) await writer.recordDecision(d.id, { type: 'decision.adopted' });
   }
 }
 

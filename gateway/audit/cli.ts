@@ -72,10 +72,11 @@ export function addAuditCommands(program: Command, dataDirOption: () => Option):
     .option('--raw', 'include unmasked text as recorded (recorded in the audit chain as an action)')
     .option('--config <file>', 'the gateway config, for its masking settings')
     .addOption(new Option('--encrypt-passphrase-env <var>', 'encrypt the bundle (age) to the passphrase in this environment variable').conflicts('recipient'))
-    .addOption(new Option('--recipient <age1...>', 'encrypt the bundle (age) to this age public key'))
+    .addOption(new Option('--recipient <age-recipient>', 'encrypt the bundle (age) to this age public key (age1...)'))
     .addOption(dataDirOption())
     .action(async (opts: { out: string; since?: number; until?: number; caller?: string; status?: RequestStatus[]; raw?: boolean; config?: string; encryptPassphraseEnv?: string; recipient?: string; dataDir: string }) => {
-      const masking = opts.config ? ((await loadConfigFile(opts.config)).masking as MaskingConfig | undefined) : undefined;
+      // The bundle masks even when the gateway's answer masking is off (`masking: false`): then with the defaults.
+      const masking = opts.config ? (((await loadConfigFile(opts.config)).masking || undefined) as MaskingConfig | undefined) : undefined;
       const encryption: BundleEncryption | undefined = opts.encryptPassphraseEnv
         ? { passphrase: envValue(opts.encryptPassphraseEnv, '--encrypt-passphrase-env') }
         : opts.recipient

@@ -1,10 +1,9 @@
-// Export: writes a signed audit bundle (zip) of the sessions matching the filters, streaming, from a read snapshot of
+// Export: writes a signed audit bundle (zip) of the sessions matching the filters, streaming, from one read snapshot of
 // the store on its own connection, so it works while the gateway runs. The export itself is recorded in the chain first.
-import { createHash, sign } from 'node:crypto';
-import { once } from 'node:events';
-import { rename, rm } from 'node:fs/promises';
+import { sign } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { PassThrough, type Readable, type Writable } from 'node:stream';
+import { rename, rm } from 'node:fs/promises';
+import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ZipFile } from 'yazl';
 import type { RequestStatus } from '../api/types.js';
@@ -22,6 +21,7 @@ import { rawContent, redactor } from './redaction.js';
 import { reportHead, reportSession, reportTail, type ReportMeta } from './report.js';
 import { fingerprint, publicKeyPem } from './signing-key.js';
 import { README } from './readme.js';
+import { Entry, SealedSpool } from './bundle-writer.js';
 
 export interface ExportRequest {
   since?: number;
@@ -56,29 +56,6 @@ export function sessionQuery(req: Pick<ExportRequest, 'since' | 'until' | 'calle
   return { since: req.since, until: req.until, caller: req.caller, status: req.status };
 }
 
-/** One zip entry written as a stream, hashed on the way in. */
-class Entry {
-  private readonly stream = new PassThrough();
-  private readonly hash = createHash('sha256');
-  private bytes = 0;
-
-  constructor(zip: ZipFile, name: string, mtime: Date) {
-    zip.addReadStream(this.stream, name, { mtime, mode: 0o100644 });
-  }
-
-  async write(text: string): Promise<void> {
-    const buf = Buffer.from(text);
-    this.hash.update(buf);
-    this.bytes += buf.length;
-    if (!this.stream.write(buf)) await once(this.stream, 'drain');
-  }
-
-  end(): { sha256: string; bytes: number } {
-    this.stream.end();
-    return { sha256: this.hash.digest('hex'), bytes: this.bytes };
-  }
-}
-
 export async function exportBundle(store: SessionStore, out: Writable, req: ExportRequest): Promise<ExportResult> {
   const audit = store.requests.audit;
   const key = await audit.signingKey();
@@ -96,6 +73,9 @@ export async function exportBundle(store: SessionStore, out: Writable, req: Expo
   const reader = await Database.open(await databaseFile(store.db));
   await reader.init();
   const zip = new ZipFile();
+  const spool = await SealedSpool.create();
+  const outputFailed = new AbortController();
+  const entry = (name: string) => new Entry(zip, name, exportedAt, outputFailed.signal);
   let written: Promise<void> | null = null;
   try {
     // One snapshot for both passes over the sessions, and for the actions and the head.
@@ -104,7 +84,7 @@ export async function exportBundle(store: SessionStore, out: Writable, req: Expo
     const total = await countSessions(reader, query);
     const output = req.encryption ? await encryptStream(zip.outputStream as Readable, req.encryption) : (zip.outputStream as Readable);
     written = pipeline(output, out);
-    written.catch(() => undefined);
+    written.catch((err: unknown) => outputFailed.abort(err));
 
     const redact = req.content === 'raw' ? rawContent : redactor(store.crypto, req.masking);
     const files: Manifest['files'] = {};
@@ -121,10 +101,11 @@ export async function exportBundle(store: SessionStore, out: Writable, req: Expo
     let sessions = 0;
     let decisions = 0;
     let earliest: string | null = null;
-    const sessionsEntry = new Entry(zip, FILES.sessions, exportedAt);
+    const sessionsEntry = entry(FILES.sessions);
     for await (const s of readSessions(reader, store.crypto, query, req.content, redact)) {
       const line = JSON.stringify(s);
       await sessionsEntry.write(`${line}\n`);
+      await spool.write(`${line}\n`);
       link(FILES.sessions, s.id, line);
       csvRows(s).forEach((row) => csv.push(row));
       byStatus[s.status] = (byStatus[s.status] ?? 0) + 1;
@@ -133,24 +114,24 @@ export async function exportBundle(store: SessionStore, out: Writable, req: Expo
       sessions++;
       req.onProgress?.(sessions, total);
     }
-    files[FILES.sessions] = sessionsEntry.end();
+    files[FILES.sessions] = await sessionsEntry.end();
 
     const actions = await readActions(reader, req.since, req.until);
-    const actionsEntry = new Entry(zip, FILES.actions, exportedAt);
+    const actionsEntry = entry(FILES.actions);
     for (const a of actions) {
       const line = JSON.stringify(a);
       await actionsEntry.write(`${line}\n`);
       link(FILES.actions, `event:${a.seq}`, line);
     }
-    files[FILES.actions] = actionsEntry.end();
+    files[FILES.actions] = await actionsEntry.end();
 
-    const chainEntry = new Entry(zip, FILES.chain, exportedAt);
+    const chainEntry = entry(FILES.chain);
     for (const c of chain) await chainEntry.write(`${JSON.stringify(c)}\n`);
-    files[FILES.chain] = chainEntry.end();
+    files[FILES.chain] = await chainEntry.end();
 
-    const csvEntry = new Entry(zip, FILES.decisions, exportedAt);
+    const csvEntry = entry(FILES.decisions);
     for (const row of csv) await csvEntry.write(row);
-    files[FILES.decisions] = csvEntry.end();
+    files[FILES.decisions] = await csvEntry.end();
 
     const meta: ReportMeta = {
       format: BUNDLE_FORMAT,
@@ -165,20 +146,17 @@ export async function exportBundle(store: SessionStore, out: Writable, req: Expo
       store: { exportEvent, head: { seq: head?.seq ?? 0, hash: head?.hash ?? GENESIS } },
     };
 
-    // report.html: a second pass over the same snapshot, so the sessions are never all in memory.
-    const reportEntry = new Entry(zip, FILES.report, exportedAt);
+    // report.html inlines the same lines, read back from the spool: the sessions are never all in memory.
+    await spool.close();
+    const reportEntry = entry(FILES.report);
     await reportEntry.write(reportHead(meta, actions));
-    const again = createHash('sha256');
     let first = true;
-    for await (const s of readSessions(reader, store.crypto, query, req.content, redact)) {
-      const line = JSON.stringify(s);
-      again.update(`${line}\n`);
+    for await (const line of spool.lines()) {
       await reportEntry.write(reportSession(line, first));
       first = false;
     }
-    if (again.digest('hex') !== files[FILES.sessions].sha256) throw new Error('the sessions changed between the two passes of the export; export again');
     await reportEntry.write(reportTail());
-    files[FILES.report] = reportEntry.end();
+    files[FILES.report] = await reportEntry.end();
 
     const addSmall = (name: string, content: string | Buffer) => {
       const buf = Buffer.from(content);
@@ -198,8 +176,9 @@ export async function exportBundle(store: SessionStore, out: Writable, req: Expo
   } catch (err) {
     (zip.outputStream as Readable).destroy(err as Error);
     await written?.catch(() => undefined);
-    throw err;
+    throw outputFailed.signal.aborted ? outputFailed.signal.reason : err;
   } finally {
+    await spool.dispose();
     await reader.exec('COMMIT').catch(() => undefined);
     await reader.close();
   }

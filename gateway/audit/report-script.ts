@@ -27,6 +27,8 @@ table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: 5px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { font-weight: 600; color: var(--muted); position: sticky; top: 0; background: var(--bg); }
 tbody tr { cursor: pointer; }
+#rows td:nth-child(-n+4) { white-space: nowrap; }
+#rows td:nth-child(6) { min-width: 12em; }
 tbody tr:hover, tbody tr.selected { background: var(--soft); }
 .status { font-weight: 600; }
 .s-completed, .s-approved { color: var(--ok); }

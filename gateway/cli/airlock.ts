@@ -33,7 +33,8 @@ async function withIdentities<T>(dataDir: string, fn: (ids: Awaited<ReturnType<t
 export function buildCli(): Command {
   const program = new Command('airlock')
     .description('Airlock: a person approves what your programs ask LLMs.')
-    .showHelpAfterError('(run with --help for usage)')
+    // A usage error is one line on stderr: commander's message, its "Did you mean" hint, and where help is.
+    .configureOutput({ outputError: (message, write) => write(`${message.trim().replace(/\s*\n\s*/g, ' ')} (run with --help for usage)\n`) })
     .exitOverride();
 
   program

@@ -13,7 +13,8 @@ export interface ConversationHashes {
 export function conversationHashes(crypto: SessionCrypto, flow: Pick<RequestFlow, 'caller' | 'adapter' | 'prompt'>): ConversationHashes {
   const messages = flow.prompt.messages;
   if (messages.length === 0) return { full: null, prefixes: [] };
-  let h = crypto.hmac(`${flow.caller.name}\0${flow.adapter.protocol}\0${flow.prompt.system}`);
+  // The system prompt stays out of the root: agents often stamp it with the time, and a turn is still a turn.
+  let h = crypto.hmac(`${flow.caller.name}\0${flow.adapter.protocol}`);
   const chain: string[] = [];
   for (const message of messages) {
     h = crypto.hmac(Buffer.concat([h, Buffer.from(JSON.stringify(message.raw))]));

@@ -93,14 +93,24 @@ export class Pipeline {
       // `review: response` alone lets the request go and holds the answer instead.
       const initial = action === 'reject' ? 'rejected' : action === 'review' && review !== 'response' ? 'pending' : 'approved';
       if (initial === 'pending') flow.timeoutAt = Date.now() + flow.policy.timeoutMs;
-      await this.deps.recorder.open(flow, initial);
+      // The hold starts before the record is written, so a reviewer who sees it listed can decide it at once.
+      const holding = initial === 'pending' ? this.holdFor(flow) : null;
+      try {
+        await this.deps.recorder.open(flow, initial);
+      } catch (err) {
+        if (holding) {
+          flow.resume({ kind: 'cancel' });
+          await holding.catch(() => undefined);
+        }
+        throw err;
+      }
       flow.transition(initial, { by: initial === 'pending' ? undefined : `policy:${flow.policy.rule ?? 'default'}` });
       if (initial === 'rejected') {
         flow.decisions.push({ action: 'policy_reject', reviewer: null, reason: flow.policy.reason, note: null, edited: false, at: new Date().toISOString() });
         await this.deps.recorder.decided(flow, flow.decisions[0]);
         throw new AirlockError('policy_rejected', { message: `Rejected by Airlock policy "${flow.policy.rule}"${flow.policy.reason ? `: ${flow.policy.reason}` : '.'}` });
       }
-      if (initial === 'pending' && !(await this.holdFor(flow))) return;
+      if (holding && !(await holding)) return;
       if (initial === 'approved') this.watchHangUp(flow);
       flow.transition('forwarding');
       const reviewAnswer = review !== 'request';
@@ -145,6 +155,7 @@ export class Pipeline {
       this.rearm.delete(flow);
     });
     flow.reply.stopKeepAlive();
+    if (flow.status === null) return false; // withdrawn before it was even recorded
     await this.conclude(flow, outcome);
     if (flow.error) return false;
     if (!flow.reply.open) {
@@ -221,7 +232,6 @@ export class Pipeline {
 
   private async finish(flow: RequestFlow): Promise<void> {
     const error = flow.error;
-    if (error) flow.reply.fail(error);
     const released = !error && flow.phase === 'response' && (flow.status === 'approved' || flow.status === 'timed_out');
     if (flow.status === 'forwarding' || released) {
       if (flow.abort.signal.aborted) flow.transition('cancelled', { detail: 'the caller hung up during the answer' });
@@ -235,10 +245,15 @@ export class Pipeline {
     }
     if (flow.status === 'failed') flow.mark('failed', { detail: error?.message });
     this.active.delete(flow);
-    // A flow refused before its record was written has nothing to finish.
+    // The record first, then the answer's last bytes (a flow refused before it was recorded has no record).
     if (flow.status !== null) await this.deps.recorder.finish(flow).catch(() => undefined);
+    // An upstream's own error answer passes through as it came; Airlock's errors go out in the protocol's shape.
+    if (flow.finalChunk !== null) flow.reply.end(flow.finalChunk.length > 0 ? flow.finalChunk : undefined);
+    else if (error) flow.reply.fail(error);
+    else flow.reply.end();
     this.deps.finished(flow);
   }
+
 }
 
 const watched = new WeakSet<CallerReply>();

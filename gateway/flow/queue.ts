@@ -118,15 +118,16 @@ export class ReviewQueue {
     this.awaitingRetry.get(flow.id)?.resolveRetry?.();
   }
 
-  claim(id: string, reviewer: string): Claim {
+  claim(id: string, reviewer: string, editing = false): Claim {
     const flow = this.held.get(id)?.flow;
     if (!flow) throw new AirlockError('not_pending', { message: 'This request is no longer pending.' });
     const current = this.liveClaim(id);
     if (current && current.reviewer !== reviewer) return current;
-    const claim = { reviewer, until: new Date(Date.now() + CLAIM_MS).toISOString() };
+    const claim: Claim = { reviewer, until: new Date(Date.now() + CLAIM_MS).toISOString(), ...(editing ? { editing: true } : {}) };
     const first = !current;
     this.claims.set(id, claim);
     if (first) flow.mark('claimed', { by: reviewer });
+    if (editing && !current?.editing) flow.mark('edited', { by: reviewer, detail: 'started editing' });
     this.hooks.updated(flow);
     return claim;
   }
@@ -218,6 +219,7 @@ export class ReviewQueue {
       escalateTo: flow.policy?.escalateTo ?? [],
       approvalsNeeded: Math.max(0, (flow.policy?.approvals ?? 1) - flow.approvers.size),
       phase: flow.phase,
+      extendable: flow.policy?.extendable ?? true,
     };
   };
 

@@ -53,6 +53,11 @@ export class RequestFlow {
   escalated = false;
   /** What the hold is about: the request, or (with `review: response`) the model's answer. */
   phase: 'request' | 'response' = 'request';
+  /**
+   * The answer's last bytes: sent only once the session is recorded, so a caller that has the whole answer
+   * implies a finished record (a hard kill right after loses nothing).
+   */
+  finalChunk: Buffer | string | null = null;
   /** An answer held for review: the bytes the caller will get once it is approved. */
   heldAnswer: { status: number; headers: Record<string, string>; chunks: (Buffer | string)[]; stream: boolean } | null = null;
   /** Approvals given so far (two-person rule). */

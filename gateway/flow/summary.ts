@@ -22,5 +22,6 @@ export function summaryOf(flow: RequestFlow): RequestSummary {
     escalateTo: flow.policy?.escalateTo ?? [],
     approvalsNeeded: flow.status === 'pending' ? Math.max(0, (flow.policy?.approvals ?? 1) - flow.approvers.size) : 0,
     phase: flow.phase,
+    extendable: flow.policy?.extendable ?? true,
   };
 }

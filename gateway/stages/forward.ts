@@ -72,7 +72,7 @@ export async function forward(flow: RequestFlow, incoming: IncomingHttpHeaders, 
     const rest = tap.end();
     if (flow.abort.signal.aborted) throw new AirlockError('upstream_error', { message: 'The caller left before the answer ended.' });
     if (held) held.chunks.push(rest);
-    else reply.end(rest || undefined);
+    else flow.finalChunk = rest;
     flow.result = { status: upstream.status, headers: upstream.headers, text: tap.text, rawText: tap.rawText, body: null };
     return;
   }
@@ -112,7 +112,7 @@ export async function forward(flow: RequestFlow, incoming: IncomingHttpHeaders, 
   else if (reply.earlyStream) reply.fail(new AirlockError('upstream_error', { message: 'The upstream answered a stream request without a stream.' }));
   else {
     reply.start(upstream.status, answerHeaders);
-    reply.end(raw);
+    flow.finalChunk = raw;
   }
   flow.result = { status: upstream.status, headers: upstream.headers, text: upstream.status < 400 ? flow.adapter.answerText(parsed) : '', rawText, body: parsed };
 }
@@ -131,12 +131,12 @@ export async function release(flow: RequestFlow): Promise<void> {
     if (!reply.headersSent) reply.start(held.status, held.headers);
     else reply.stopKeepAlive();
     for (const chunk of held.chunks) if (chunk.length > 0 && !reply.write(chunk)) await reply.drained();
-    reply.end();
+    flow.finalChunk = '';
   } else if (reply.earlyStream) {
     reply.fail(new AirlockError('upstream_error', { message: 'The upstream answered a stream request without a stream.' }));
   } else {
     reply.start(held.status, held.headers);
-    reply.end(Buffer.concat(held.chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : c))));
+    flow.finalChunk = Buffer.concat(held.chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : c)));
   }
   flow.heldAnswer = null;
 }

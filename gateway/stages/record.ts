@@ -42,6 +42,7 @@ export class Recorder {
       this.logger.error({ err, requestId: flow.id }, 'cannot record the request; refusing to forward it');
       throw new AirlockError('store_unavailable', { message: 'Airlock could not record this request, so it was not forwarded.', cause: err });
     }
+    if (flow.status === 'pending' || status === 'pending') this.track(this.store.requests.indexTerms(flow.id, searchTextOf(flow))).catch(() => undefined);
     flow.onStatus((f, from) => {
       // In-flight statuses live in memory (the API overlays them); the store gets decisions and the end.
       if (from === null || f.status === 'forwarding' || TERMINAL.has(f.status!)) return;
@@ -56,7 +57,7 @@ export class Recorder {
   /** Finishes are written in batches, one transaction per batch (group commit). */
   finish(flow: RequestFlow): Promise<void> {
     const status = flow.status!;
-    const searchText = [flow.preview, flow.prompt.messages.at(-1)?.text ?? '', flow.result?.text ?? ''].join('\n');
+    const searchText = `${searchTextOf(flow)}\n${flow.result?.text ?? ''}`;
     return new Promise<void>((resolve, reject) => {
       this.batch.push({ run: () => this.writeFinish(flow, status, searchText), resolve, reject });
       if (this.batch.length === 1) setImmediate(() => void this.flush());
@@ -117,4 +118,9 @@ export class Recorder {
   async drain(): Promise<void> {
     await Promise.allSettled([...this.inflight]);
   }
+}
+
+/** The words a request is found by: its newest prompt text (the answer's words are added at finish). */
+function searchTextOf(flow: RequestFlow): string {
+  return [flow.preview, flow.prompt.messages.at(-1)?.text ?? ''].join('\n');
 }

@@ -59,7 +59,13 @@ export class Database {
   }
 
   getPrepared<T = Row>(sql: string, params: SqlValue[]): Promise<T | undefined> {
-    return new Promise((resolve, reject) => this.statement(sql).get(params, (err, row) => (err ? reject(err) : resolve(row as T | undefined))));
+    return new Promise((resolve, reject) => {
+      const statement = this.statement(sql);
+      statement.get(params, (err, row) => (err ? reject(err) : resolve(row as T | undefined)));
+      // get() leaves the statement on its row, and with it a read transaction that pins this connection to an old
+      // snapshot (writes by the CLI stay unseen, the WAL cannot be checkpointed); reset ends it.
+      statement.reset();
+    });
   }
 
   private runNow(sql: string, params: SqlValue[]): Promise<{ changes: number; lastID: number }> {

@@ -66,6 +66,8 @@ interface RequestRow {
   error: Buffer | null;
 }
 
+const INSERT_COLUMNS = ['id', 'created_at', 'updated_at', 'status', 'caller', 'protocol', 'path', 'model', 'stream', 'policy', 'tokens', 'timeout_at', 'conv_hash', 'session_key', 'body', 'preview'];
+
 const SUMMARY_COLUMNS = 'id, created_at, updated_at, status, caller, protocol, path, model, stream, policy, tokens, timeout_at, session_key, preview';
 
 /** Live state the queue adds to what the store knows (claims, duplicates). */
@@ -94,13 +96,12 @@ export class RequestStore {
   async insert(r: NewRequest): Promise<void> {
     const { key, wrapped } = this.crypto.newSessionKey(r.id);
     this.keys.set(r.id, key);
+    const values = [r.id, r.createdAt, r.createdAt, r.status, r.caller, r.protocol, r.path, r.model, r.stream ? 1 : 0, r.policy, r.tokens, r.timeoutAt, r.convHash, wrapped, encryptField(key, r.id, 'body', r.body), encryptField(key, r.id, 'preview', r.preview)];
     await this.audit.write(async (chain) => {
-      await this.db.runPrepared(
-        `INSERT INTO requests (id, created_at, updated_at, status, caller, protocol, path, model, stream, policy, tokens, timeout_at, conv_hash, session_key, body, preview)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        [r.id, r.createdAt, r.createdAt, r.status, r.caller, r.protocol, r.path, r.model, r.stream ? 1 : 0, r.policy, r.tokens, r.timeoutAt, r.convHash, wrapped, encryptField(key, r.id, 'body', r.body), encryptField(key, r.id, 'preview', r.preview)],
-      );
-      await chain.recordRequest('request.recorded', r.id, { actor: r.caller, at: r.createdAt, withStatus: false });
+      // The chain event first, the row last: reads on this connection see the row as soon as it is written.
+      const row = Object.fromEntries(INSERT_COLUMNS.map((column, i) => [column, values[i]]));
+      await chain.recordRequest('request.recorded', r.id, { actor: r.caller, at: r.createdAt, withStatus: false, row });
+      await this.db.runPrepared(`INSERT INTO requests (${INSERT_COLUMNS.join(', ')}) VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')})`, values);
     });
   }
 
@@ -248,6 +249,13 @@ export class RequestStore {
     return { id, request, timeline };
   }
 
+  /** Makes a request findable by its prompt words while it is still pending (its answer's words come at finish). */
+  async indexTerms(id: string, text: string): Promise<void> {
+    const terms = this.searchTerms(text);
+    if (terms.length === 0) return;
+    await this.db.run(`INSERT OR IGNORE INTO search_terms (term, request_id) VALUES ${terms.map(() => '(?, ?)').join(',')}`, terms.flatMap((t) => [t, id]));
+  }
+
   /** The unmasked answer, where it was recorded (the caller of this must audit the reveal). */
   async rawAnswer(id: string): Promise<string | null> {
     const row = await this.db.get<{ response: Buffer | null; session_key: Buffer | null }>('SELECT response, session_key FROM requests WHERE id = ?', [id]);
@@ -319,6 +327,7 @@ export class RequestStore {
       escalateTo: [],
       approvalsNeeded: 0,
       phase: 'request',
+      extendable: false,
     };
   }
 

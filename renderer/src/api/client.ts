@@ -1,0 +1,114 @@
+// The reviewer API client: same-origin fetches to /api/v1 with the session cookie. Every request
+// that changes something carries X-Requested-With (the gateway's CSRF guard).
+import type {
+  ApiErrorBody,
+  ApproveBody,
+  DecisionOptions,
+  Me,
+  RejectBody,
+  RememberedRule,
+  RequestDetail,
+  RequestList,
+  RequestStatus,
+  RequestSummary,
+  SessionRecord,
+  Stats,
+} from '../../../gateway/api/types.js';
+
+export const API_BASE = '/api/v1';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+let onUnauthorized: (() => void) | null = null;
+
+/** The auth store learns here that the session ended (expired, logged out elsewhere). */
+export function setUnauthorizedHandler(handler: (() => void) | null): void {
+  onUnauthorized = handler;
+}
+
+async function call<T>(method: string, path: string, body?: unknown, options: { keepalive?: boolean } = {}): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (method !== 'GET') headers['X-Requested-With'] = 'airlock';
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  let res: Response;
+  try {
+    res = await fetch(`${API_BASE}${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: 'same-origin',
+      keepalive: options.keepalive,
+    });
+  } catch {
+    throw new ApiError(0, 'network', 'The gateway cannot be reached.');
+  }
+  if (res.status === 204) return undefined as T;
+  const text = await res.text();
+  let json: unknown = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    json = null;
+  }
+  if (!res.ok) {
+    const err = (json as ApiErrorBody | null)?.error;
+    // A failed login is a 401 too, but it is not the end of a session.
+    if (res.status === 401 && path !== '/session') onUnauthorized?.();
+    throw new ApiError(res.status, err?.code ?? `http_${res.status}`, err?.message ?? (res.statusText || `HTTP ${res.status}`));
+  }
+  return json as T;
+}
+
+export interface RequestFilter {
+  status?: RequestStatus | '';
+  caller?: string;
+  model?: string;
+  q?: string;
+  since?: string;
+  until?: string;
+  limit?: number;
+  cursor?: string | null;
+}
+
+function query(filter: RequestFilter): string {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(filter)) {
+    if (v !== undefined && v !== null && v !== '') params.set(k, String(v));
+  }
+  const s = params.toString();
+  return s ? `?${s}` : '';
+}
+
+const enc = encodeURIComponent;
+
+export const api = {
+  login: (token: string) => call<Me>('POST', '/session', { token }),
+  logout: () => call<void>('DELETE', '/session'),
+  me: () => call<Me>('GET', '/me'),
+  listRequests: (filter: RequestFilter) => call<RequestList>('GET', `/requests${query(filter)}`),
+  getRequest: (id: string) => call<RequestDetail>('GET', `/requests/${enc(id)}`),
+  approve: (id: string, body: ApproveBody & DecisionOptions) => call<RequestDetail>('POST', `/requests/${enc(id)}/approve`, body),
+  reject: (id: string, body: RejectBody & DecisionOptions) => call<RequestDetail>('POST', `/requests/${enc(id)}/reject`, body),
+  claim: (id: string) => call<RequestSummary>('POST', `/requests/${enc(id)}/claim`),
+  // keepalive: a release sent as the tab closes still reaches the gateway.
+  release: (id: string) => call<void>('DELETE', `/requests/${enc(id)}/claim`, undefined, { keepalive: true }),
+  /** Extends the hold when the policy allows it (403 otherwise). */
+  extend: (id: string, minutes: number) => call<RequestDetail>('POST', `/requests/${enc(id)}/extend`, { minutes }),
+  getSession: (id: string) => call<SessionRecord>('GET', `/sessions/${enc(id)}`),
+  getStats: (hours: number) => call<Stats>('GET', `/stats?hours=${hours}`),
+  /** Admins only; the gateway records who revealed what, and why. */
+  reveal: (id: string, reason: string) => call<{ text: string }>('POST', `/requests/${enc(id)}/reveal`, { reason }),
+  listRules: () => call<{ items: RememberedRule[] }>('GET', '/rules'),
+  revokeRule: (id: string) => call<void>('DELETE', `/rules/${enc(id)}`),
+};
+
+export type ReviewerApi = typeof api;
