@@ -78,8 +78,10 @@ export function summary(overrides: Partial<RequestSummary> = {}): RequestSummary
     claim: null,
     duplicates: 0,
     escalated: false,
+    escalateTo: [],
     approvalsNeeded: 1,
     phase: 'request',
+    extendable: true,
     ...overrides,
   };
 }

@@ -25,6 +25,7 @@ export function summary(over: Partial<RequestSummary> = {}): RequestSummary {
     escalateTo: [],
     approvalsNeeded: 1,
     phase: 'request',
+    extendable: true,
     ...over,
   };
 }
