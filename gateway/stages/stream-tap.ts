@@ -1,4 +1,5 @@
-// What the answer passes through on its way to the caller: whole SSE events are seen, recorded, and (with guardrails) rewritten.
+// What the answer passes through on its way to the caller: whole SSE events are seen, recorded, and (with guardrails)
+// rewritten. Events leave in the order and framing they came in; only an event whose text a guardrail changed is re-encoded.
 import { createParser } from 'eventsource-parser';
 import { encodeSse, type SseEvent } from '../protocols/adapter.js';
 import { parseJson } from '../protocols/validate.js';
@@ -14,23 +15,33 @@ export interface StreamTap {
   readonly rawText: string;
 }
 
-/** Rewrites streamed text; what it holds back comes out of flush(). */
+/** Rewrites streamed text with a bounded hold-back (the streaming masker). */
 export interface TextTransform {
   push(text: string): string;
   flush(): string;
+  /** Characters of input received but not yet answered. */
+  readonly held: number;
+  /** What was replaced, with offsets in this transform's input. */
+  readonly findings: readonly { start: number; end: number; placeholder: string }[];
 }
 
 export interface TapGuards {
-  /** A fresh text transform per run of text (a new one after each flush). */
+  /** A fresh text transform per run of text (a new one after each block ends). */
   text: () => TextTransform;
   /** Rewrites the JSON of events without delta text (e.g. `response.output_text.done` repeats the whole text). */
   json: (value: unknown) => unknown;
 }
 
+interface Queued {
+  event: SseEvent;
+  /** Offsets of this event's text in the current run's input; null for events without text. */
+  span: { start: number; end: number } | null;
+}
+
 /**
  * Without guards the caller receives exactly the upstream's bytes; events are parsed only to record their text.
- * With guards, events are re-encoded where their text changed, and held-back text is released before the events
- * that close its block.
+ * With guards, a text event waits until the masker has answered all of its text (the hold-back), then leaves
+ * unchanged when its text is unchanged, or re-encoded with the masked text when it is not.
  */
 export function streamTap(flow: RequestFlow, guards?: TapGuards): StreamTap {
   const adapter = flow.adapter;
@@ -38,17 +49,54 @@ export function streamTap(flow: RequestFlow, guards?: TapGuards): StreamTap {
   let rawText = '';
   let chunkText = '';
   let out = '';
+  // The current run of text: its transform, what went in, and what came out.
   let transform: TextTransform | null = null;
-  let lastTextEvent: SseEvent | null = null;
+  let runIn = 0;
+  let runOut = '';
+  let runOutBase = 0;
+  const queue: Queued[] = [];
 
-  const flushInto = () => {
-    if (!transform || !lastTextEvent) return;
-    const rest = transform.flush();
-    transform = null;
-    if (rest) {
-      chunkText += rest;
-      out += encodeSse(adapter.withText(lastTextEvent, rest));
+  /** Where input offset `x` of the run lands in its output: a match belongs to the event where it starts. */
+  const outOffset = (x: number): number => {
+    let shift = 0;
+    for (const f of transform!.findings) {
+      if (f.end <= x) shift += f.placeholder.length - (f.end - f.start);
+      else if (f.start < x) return f.start + shift + f.placeholder.length;
+      else break;
     }
+    return x + shift;
+  };
+
+  const emit = (event: SseEvent, delta: string, masked: string) => {
+    chunkText += masked;
+    out += masked === delta ? encodeSse(event) : encodeSse(adapter.withText(event, masked));
+  };
+
+  /** Sends every queued event whose text the transform has fully answered, in order. */
+  const drain = () => {
+    const answered = transform ? runIn - transform.held : Infinity;
+    while (queue.length > 0) {
+      const next = queue[0];
+      if (next.span) {
+        if (next.span.end > answered) return;
+        const from = outOffset(next.span.start) - runOutBase;
+        const to = outOffset(next.span.end) - runOutBase;
+        emit(next.event, adapter.textOf(next.event), runOut.slice(from, to));
+        runOut = runOut.slice(to);
+        runOutBase += to;
+      } else {
+        out += encodeSse(next.event);
+      }
+      queue.shift();
+    }
+  };
+
+  const endRun = () => {
+    if (!transform) return;
+    runOut += transform.flush();
+    runIn = Infinity;
+    drain();
+    transform = null;
   };
 
   const parser = createParser({
@@ -61,19 +109,24 @@ export function streamTap(flow: RequestFlow, guards?: TapGuards): StreamTap {
         return;
       }
       if (delta === '') {
-        // Held-back text must reach the caller before the events that close its block.
-        if (event.event !== 'ping') flushInto();
+        // A block ends: its held-back text goes out before the events that close it.
+        if (event.event !== 'ping') endRun();
         const data = parseJson(event.data);
         const masked = data ? guards.json(data) : data;
-        out += encodeSse(masked !== data ? { ...event, data: JSON.stringify(masked) } : event);
+        queue.push({ event: masked !== data ? { ...event, data: JSON.stringify(masked) } : event, span: null });
+        drain();
         return;
       }
-      transform ??= guards.text();
-      const safe = transform.push(delta);
-      lastTextEvent = event;
-      chunkText += safe;
-      if (safe === delta) out += encodeSse(event);
-      else if (safe !== '') out += encodeSse(adapter.withText(event, safe));
+      if (!transform) {
+        transform = guards.text();
+        runIn = 0;
+        runOut = '';
+        runOutBase = 0;
+      }
+      queue.push({ event, span: { start: runIn, end: runIn + delta.length } });
+      runIn += delta.length;
+      runOut += transform.push(delta);
+      drain();
     },
   });
 
@@ -98,7 +151,8 @@ export function streamTap(flow: RequestFlow, guards?: TapGuards): StreamTap {
     },
     end() {
       if (!guards) return '';
-      flushInto();
+      endRun();
+      drain();
       const frame = out;
       out = '';
       if (frame) record(frame);

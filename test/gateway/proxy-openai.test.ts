@@ -2,7 +2,7 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadFixture, loadFixtureEvents } from '../support/upstream.js';
-import { approved, askStandIn, collect, openaiHeaders, replay, sdkEventsOf, send, startRig, UPSTREAM_KEY, user, type Rig } from './callers.js';
+import { anthropicHeaders, approved, askStandIn, collect, openaiHeaders, replay, sdkEventsOf, send, startRig, UPSTREAM_KEY, user, type Rig } from './callers.js';
 
 let rig: Rig;
 let openai: OpenAI;
@@ -207,6 +207,28 @@ describe('with the default config (answer masking on)', () => {
       replay(defaults.upstream, json);
       const { result } = await approved(defaults.gw, () => defaults.openai().chat.completions.create(plain));
       expect(result).toEqual(JSON.parse(json.text));
+    } finally {
+      await defaults.close();
+    }
+  });
+
+  it('with nothing to mask, every stream reaches a plain fetch byte for byte (the hold-back only delays whole events)', async () => {
+    const defaults = await startRig();
+    try {
+      const cases = [
+        { path: '/v1/chat/completions', body: { model: 'gpt-4o', messages: user('tell me a short story without secrets'), stream: true }, family: 'openai' as const },
+        { path: '/v1/responses', body: { model: 'gpt-4.1', input: 'a story please, nothing secret', stream: true }, family: 'openai' as const },
+        { path: '/v1/messages', body: { model: 'claude-sonnet-4-5', max_tokens: 200, messages: user('one more story'), stream: true }, family: 'anthropic' as const },
+      ];
+      for (const c of cases) {
+        const answer = await askStandIn(defaults.upstream, c.path, c.body, c.family);
+        defaults.upstream.reset();
+        replay(defaults.upstream, answer);
+        const headers = c.family === 'openai' ? openaiHeaders(defaults.gw.callerKey) : anthropicHeaders(defaults.gw.callerKey);
+        const raw = await approved(defaults.gw, () => send(`${defaults.gw.url}${c.path}`, { headers, body: JSON.stringify(c.body) }));
+        expect(raw.result.status).toBe(200);
+        expect(raw.result.text).toBe(answer.text);
+      }
     } finally {
       await defaults.close();
     }
