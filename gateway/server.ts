@@ -229,6 +229,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         const deadline = Date.now() + 5000;
         while (pipeline.active.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
         await recorder.drain();
+        await store.requests.flushTerms().catch(() => undefined);
         server.closeIdleConnections();
         await new Promise<void>((r) => {
           server.close(() => r());

@@ -44,6 +44,8 @@ export async function readHead(db: Database): Promise<ChainHead | null> {
 
 export class AuditChain {
   private key: SigningKey | null = null;
+  /** The chain head as of this process's last committed write (undefined: read it from the store). */
+  private head: ChainHead | null | undefined = undefined;
 
   constructor(
     private readonly db: Database,
@@ -78,23 +80,35 @@ export class AuditChain {
 
   private async inTransaction<T>(fn: (chain: ChainWriter) => Promise<T>): Promise<{ result: T; key: SigningKey }> {
     const { db } = this;
-    const head = await readHead(db);
+    // The head is cached between transactions; another process's append shows as a taken seq, and then it is re-read.
+    let cached = this.head !== undefined;
+    let head = cached ? this.head! : await readHead(db);
     let seq = head?.seq ?? 0;
     let prev = head?.hash ?? GENESIS;
     let key = this.key ?? (await loadSigningKey(db, this.crypto));
 
     const append = async (e: { at: number; actor: string | null; type: string; requestId: string | null; digest: string; detail: string | null }): Promise<EventRef> => {
-      const event: Omit<ChainEvent, 'prevHash' | 'hash'> = { seq: seq + 1, ...e };
-      const hash = eventHash(prev, event);
-      await db.runPrepared('INSERT INTO audit_events (seq, at, actor, type, request_id, digest, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', [
-        event.seq, event.at, event.actor, event.type, event.requestId, event.digest, event.detail, prev, hash,
-      ]);
+      let event: Omit<ChainEvent, 'prevHash' | 'hash'> = { seq: seq + 1, ...e };
+      let hash = eventHash(prev, event);
+      const insert = () =>
+        db.runPrepared('INSERT INTO audit_events (seq, at, actor, type, request_id, digest, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', [
+          event.seq, event.at, event.actor, event.type, event.requestId, event.digest, event.detail, prev, hash,
+        ]);
+      try {
+        await insert();
+      } catch (err) {
+        if (!cached || (err as { code?: string }).code !== 'SQLITE_CONSTRAINT') throw err;
+        // Another process appended since the head was cached: continue from the real head.
+        cached = false;
+        head = await readHead(db);
+        seq = head?.seq ?? 0;
+        prev = head?.hash ?? GENESIS;
+        event = { seq: seq + 1, ...e };
+        hash = eventHash(prev, event);
+        await insert();
+      }
       seq = event.seq;
       prev = hash;
-      // The head is signed with each event, so a write that ends with its own row has nothing after it but COMMIT.
-      const signature = sign(null, headMessage(key!.gatewayId, seq, prev), key!.privateKey).toString('base64');
-      const next: ChainHead = { seq, hash: prev, at: Date.now(), sig: signature };
-      await db.runPrepared('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [META_HEAD, JSON.stringify(next)]);
       return { seq, hash };
     };
 
@@ -125,6 +139,18 @@ export class AuditChain {
       await this.genesis(writer, key);
     }
     const result = await fn(writer);
+    // One signed head per transaction, written in it: the transaction's events and their signature commit together.
+    if (seq !== (head?.seq ?? 0)) {
+      const signature = sign(null, headMessage(key.gatewayId, seq, prev), key.privateKey).toString('base64');
+      const next: ChainHead = { seq, hash: prev, at: Date.now(), sig: signature };
+      await db.runPrepared('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [META_HEAD, JSON.stringify(next)]);
+      this.head = next;
+    } else {
+      this.head = head;
+    }
+    db.onRollback(() => {
+      this.head = undefined;
+    });
     return { result, key };
   }
 

@@ -10,6 +10,7 @@ import type { SessionStore } from '../store/index.js';
 export class Recorder {
   /** Writes still in flight, so shutdown can wait for them. */
   private readonly inflight = new Set<Promise<unknown>>();
+  private flushing = false;
   private readonly batch: { run: () => Promise<void>; resolve: () => void; reject: (err: unknown) => void }[] = [];
 
   constructor(
@@ -22,7 +23,7 @@ export class Recorder {
   async open(flow: RequestFlow, status: RequestStatus = flow.status ?? 'pending'): Promise<void> {
     try {
       const hashes = conversationHashes(this.store.crypto, flow);
-      await this.store.requests.insert({
+      await this.batched(() => this.store.requests.insert({
         id: flow.id,
         createdAt: flow.arrivedAt,
         status,
@@ -37,7 +38,7 @@ export class Recorder {
         convHash: hashes.full,
         body: flow.body,
         preview: flow.preview,
-      });
+      }));
     } catch (err) {
       this.logger.error({ err, requestId: flow.id }, 'cannot record the request; refusing to forward it');
       throw new AirlockError('store_unavailable', { message: 'Airlock could not record this request, so it was not forwarded.', cause: err });
@@ -54,18 +55,34 @@ export class Recorder {
     return this.track(this.store.requests.addDecision(flow.id, decision));
   }
 
-  /** Finishes are written in batches, one transaction per batch (group commit). */
+  /** Finishes, like arrivals, are written in batches, one transaction per batch (group commit). */
   finish(flow: RequestFlow): Promise<void> {
     const status = flow.status!;
     const searchText = `${searchTextOf(flow)}\n${flow.result?.text ?? ''}`;
+    return this.batched(() => this.writeFinish(flow, status, searchText));
+  }
+
+  /** Queues a write for the next batch: writes arriving together share one transaction (group commit). */
+  private batched(run: () => Promise<void>): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.batch.push({ run: () => this.writeFinish(flow, status, searchText), resolve, reject });
-      if (this.batch.length === 1) setImmediate(() => void this.flush());
+      this.batch.push({ run, resolve, reject });
+      // While a batch is being written, new writes gather for the next one (they go together when it commits).
+      if (this.batch.length === 1 && !this.flushing) setImmediate(() => void this.flush());
     });
   }
 
   private async flush(): Promise<void> {
-    const batch = this.batch.splice(0);
+    if (this.flushing || this.batch.length === 0) return;
+    this.flushing = true;
+    try {
+      await this.writeBatch(this.batch.splice(0));
+    } finally {
+      this.flushing = false;
+    }
+    if (this.batch.length > 0) void this.flush();
+  }
+
+  private async writeBatch(batch: { run: () => Promise<void>; resolve: () => void; reject: (err: unknown) => void }[]): Promise<void> {
     const done = this.track(
       this.store.db.transaction(async () => {
         const results = [];

@@ -10,6 +10,7 @@ export class Database {
   private writeLock: Promise<void> = Promise.resolve();
   private inTransaction = false;
   private readonly txScope = new AsyncLocalStorage<true>();
+  private rollbackHooks: (() => void)[] = [];
   /** Hot statements are prepared once and reused (sqlite3 otherwise prepares and finalizes on every call). */
   private readonly statements = new Map<string, sqlite3.Statement>();
 
@@ -27,6 +28,11 @@ export class Database {
   async init(): Promise<void> {
     this.db.configure('busyTimeout', 5000);
     await this.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;');
+  }
+
+  /** Calls `hook` if the current transaction rolls back (for state cached from inside it). */
+  onRollback(hook: () => void): void {
+    if (this.txScope.getStore()) this.rollbackHooks.push(hook);
   }
 
   exec(sql: string): Promise<void> {
@@ -102,10 +108,12 @@ export class Database {
           return result;
         } catch (err) {
           await this.exec('ROLLBACK').catch(() => undefined);
+          for (const hook of this.rollbackHooks) hook();
           throw err;
         }
       });
     } finally {
+      this.rollbackHooks = [];
       this.inTransaction = false;
       release();
     }

@@ -1,6 +1,6 @@
 // The request repository: sessions in, plain objects out; every prompt or answer text is sealed with the session's key.
 import type { Decision, ErrorRecord, Protocol, RequestDetail, RequestList, RequestStatus, RequestSummary, ResponseRecord, SessionRecord, Stats, TimelineEvent } from '../api/types.js';
-import type { Database, SqlValue } from './db.js';
+import type { Database, Row, SqlValue } from './db.js';
 import { decryptField, encryptField, type SessionCrypto } from './session-crypto.js';
 import { auditChain, type AuditChain } from '../audit/chain.js';
 
@@ -75,6 +75,10 @@ export type LiveOverlay = (summary: RequestSummary) => RequestSummary;
 
 export class RequestStore {
   private readonly keys = new Map<string, Buffer>();
+  private pendingTerms: [Buffer, string][] = [];
+  private termsTimer: NodeJS.Timeout | null = null;
+  /** What this process inserted for requests still in flight: the finish event's digest needs no read back. */
+  private readonly inserted = new Map<string, Row>();
 
   constructor(
     private readonly db: Database,
@@ -97,9 +101,10 @@ export class RequestStore {
     const { key, wrapped } = this.crypto.newSessionKey(r.id);
     this.keys.set(r.id, key);
     const values = [r.id, r.createdAt, r.createdAt, r.status, r.caller, r.protocol, r.path, r.model, r.stream ? 1 : 0, r.policy, r.tokens, r.timeoutAt, r.convHash, wrapped, encryptField(key, r.id, 'body', r.body), encryptField(key, r.id, 'preview', r.preview)];
+    const row = Object.fromEntries(INSERT_COLUMNS.map((column, i) => [column, values[i]])) as Row;
+    this.inserted.set(r.id, row);
     await this.audit.write(async (chain) => {
       // The chain event first, the row last: reads on this connection see the row as soon as it is written.
-      const row = Object.fromEntries(INSERT_COLUMNS.map((column, i) => [column, values[i]]));
       await chain.recordRequest('request.recorded', r.id, { actor: r.caller, at: r.createdAt, withStatus: false, row });
       await this.db.runPrepared(`INSERT INTO requests (${INSERT_COLUMNS.join(', ')}) VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')})`, values);
     });
@@ -133,31 +138,32 @@ export class RequestStore {
     const key = this.sessionKey(id, null);
     if (!key) throw new Error(`no session key for ${id}`);
     const now = Date.now();
-    const terms = this.searchTerms(f.searchText);
+    const changed = {
+      status: f.status,
+      updated_at: now,
+      completed_at: now,
+      edited_body: f.editedBody === null ? null : encryptField(key, id, 'edited_body', f.editedBody),
+      response: f.response === null ? null : encryptField(key, id, 'response', f.response),
+      error: f.error === null ? null : encryptField(key, id, 'error', f.error),
+      error_code: f.error?.code ?? null,
+      timeline: encryptField(key, id, 'timeline', f.timeline),
+      upstream_status: f.upstreamStatus,
+    };
+    const inserted = this.inserted.get(id);
     await this.audit.write(async (chain) => {
       await this.db.runPrepared(
         `UPDATE requests SET status = ?, updated_at = ?, completed_at = ?, edited_body = ?, response = ?, error = ?, error_code = ?, timeline = ?, upstream_status = ? WHERE id = ?`,
-        [
-          f.status,
-          now,
-          now,
-          f.editedBody === null ? null : encryptField(key, id, 'edited_body', f.editedBody),
-          f.response === null ? null : encryptField(key, id, 'response', f.response),
-          f.error === null ? null : encryptField(key, id, 'error', f.error),
-          f.error?.code ?? null,
-          encryptField(key, id, 'timeline', f.timeline),
-          f.upstreamStatus,
-          id,
-        ],
+        [changed.status, changed.updated_at, changed.completed_at, changed.edited_body, changed.response, changed.error, changed.error_code, changed.timeline, changed.upstream_status, id],
       );
-      if (terms.length > 0) {
-        const placeholders = terms.map(() => '(?, ?)').join(',');
-        await this.db.run(`INSERT OR IGNORE INTO search_terms (term, request_id) VALUES ${placeholders}`, terms.flatMap((t) => [t, id]));
-      }
-      await chain.recordRequest('request.finished', id, { withStatus: true });
+      // The row as now stored, from what this process wrote (no read back); the chain vouches for it.
+      await chain.recordRequest('request.finished', id, { withStatus: true, row: inserted ? { ...inserted, ...changed } : undefined });
     });
     this.keys.delete(id);
+    this.inserted.delete(id);
+    // Search terms are not evidence: they are written after, off the answer's path.
+    void this.indexTerms(id, f.searchText).catch(() => undefined);
   }
+
 
   /** Closes out requests a previous run left open: they are never left pending. */
   async interruptOpen(): Promise<number> {
@@ -250,10 +256,21 @@ export class RequestStore {
   }
 
   /** Makes a request findable by its prompt words while it is still pending (its answer's words come at finish). */
-  async indexTerms(id: string, text: string): Promise<void> {
-    const terms = this.searchTerms(text);
-    if (terms.length === 0) return;
-    await this.db.run(`INSERT OR IGNORE INTO search_terms (term, request_id) VALUES ${terms.map(() => '(?, ?)').join(',')}`, terms.flatMap((t) => [t, id]));
+  indexTerms(id: string, text: string): Promise<void> {
+    for (const term of this.searchTerms(text)) this.pendingTerms.push([term, id]);
+    this.termsTimer ??= setTimeout(() => void this.flushTerms().catch(() => undefined), 25);
+    return Promise.resolve();
+  }
+
+  /** Writes the queued search terms: many requests' words in a few statements, away from any answer's path. */
+  async flushTerms(): Promise<void> {
+    if (this.termsTimer) clearTimeout(this.termsTimer);
+    this.termsTimer = null;
+    const rows = this.pendingTerms.splice(0);
+    for (let i = 0; i < rows.length; i += 4000) {
+      const part = rows.slice(i, i + 4000);
+      await this.db.run(`INSERT OR IGNORE INTO search_terms (term, request_id) VALUES ${part.map(() => '(?, ?)').join(',')}`, part.flat());
+    }
   }
 
   /** The unmasked answer, where it was recorded (the caller of this must audit the reveal). */
