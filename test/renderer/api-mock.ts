@@ -19,6 +19,9 @@ export const apiMock = {
   reveal: vi.fn(),
   listRules: vi.fn(),
   revokeRule: vi.fn(),
+  getSigningKey: vi.fn(),
+  estimateExport: vi.fn(),
+  startExport: vi.fn(),
 };
 
 export const stream: { handlers: EventStreamHandlers | null; closed: number } = { handlers: null, closed: 0 };

@@ -14,6 +14,7 @@ import type {
   SessionRecord,
   Stats,
 } from '../../../gateway/api/types.js';
+import type { ExportEstimate, ExportFiltersBody, ExportRequestBody, SigningKeyInfo } from '../../../gateway/audit/api-types.js';
 
 export const API_BASE = '/api/v1';
 
@@ -52,20 +53,55 @@ async function call<T>(method: string, path: string, body?: unknown, options: { 
     throw new ApiError(0, 'network', 'The gateway cannot be reached.');
   }
   if (res.status === 204) return undefined as T;
-  const text = await res.text();
-  let json: unknown = null;
-  try {
-    json = text ? JSON.parse(text) : null;
-  } catch {
-    json = null;
-  }
-  if (!res.ok) {
-    const err = (json as ApiErrorBody | null)?.error;
-    // A failed login is a 401 too, but it is not the end of a session.
-    if (res.status === 401 && path !== '/session') onUnauthorized?.();
-    throw new ApiError(res.status, err?.code ?? `http_${res.status}`, err?.message ?? (res.statusText || `HTTP ${res.status}`));
-  }
+  const json = await readJson(res);
+  if (!res.ok) throw failure(res, path, json);
   return json as T;
+}
+
+async function readJson(res: Response): Promise<unknown> {
+  const text = await res.text();
+  try {
+    return text ? JSON.parse(text) : null;
+  } catch {
+    return null;
+  }
+}
+
+function failure(res: Response, path: string, json: unknown): ApiError {
+  const err = (json as ApiErrorBody | null)?.error;
+  // A failed login is a 401 too, but it is not the end of a session.
+  if (res.status === 401 && path !== '/session') onUnauthorized?.();
+  return new ApiError(res.status, err?.code ?? `http_${res.status}`, err?.message ?? (res.statusText || `HTTP ${res.status}`));
+}
+
+/** An audit bundle on its way: the body is read chunk by chunk so the console can show progress. */
+export interface ExportDownload {
+  /** From `x-airlock-export-sessions`; null when the gateway did not say. */
+  sessions: number | null;
+  /** Content-Disposition, which names the file. */
+  disposition: string | null;
+  body: ReadableStream<Uint8Array>;
+}
+
+async function startExport(body: ExportRequestBody, signal?: AbortSignal): Promise<ExportDownload> {
+  let res: Response;
+  try {
+    res = await fetch(`${API_BASE}/exports`, {
+      method: 'POST',
+      headers: { Accept: 'application/zip, application/octet-stream, application/json', 'Content-Type': 'application/json', 'X-Requested-With': 'airlock' },
+      body: JSON.stringify(body),
+      credentials: 'same-origin',
+      signal,
+    });
+  } catch (e) {
+    if (signal?.aborted) throw e;
+    throw new ApiError(0, 'network', 'The gateway cannot be reached.');
+  }
+  if (!res.ok) throw failure(res, '/exports', await readJson(res));
+  if (!res.body) throw new ApiError(res.status, 'empty', 'The gateway sent no bundle.');
+  const header = res.headers.get('x-airlock-export-sessions');
+  const sessions = header !== null && /^\d+$/.test(header) ? Number(header) : null;
+  return { sessions, disposition: res.headers.get('content-disposition'), body: res.body };
 }
 
 export interface RequestFilter {
@@ -79,7 +115,7 @@ export interface RequestFilter {
   cursor?: string | null;
 }
 
-function query(filter: RequestFilter): string {
+function query(filter: object): string {
   const params = new URLSearchParams();
   for (const [k, v] of Object.entries(filter)) {
     if (v !== undefined && v !== null && v !== '') params.set(k, String(v));
@@ -109,6 +145,11 @@ export const api = {
   reveal: (id: string, reason: string) => call<{ text: string }>('POST', `/requests/${enc(id)}/reveal`, { reason }),
   listRules: () => call<{ items: RememberedRule[] }>('GET', '/rules'),
   revokeRule: (id: string) => call<void>('DELETE', `/rules/${enc(id)}`),
+  getSigningKey: () => call<SigningKeyInfo>('GET', '/key'),
+  /** Admins and auditors: how many sessions an export with these filters holds. */
+  estimateExport: (filters: ExportFiltersBody) => call<ExportEstimate>('GET', `/exports/estimate${query({ ...filters, status: Array.isArray(filters.status) ? filters.status.join(',') : filters.status })}`),
+  /** Admins and auditors (raw: admins only, recorded as an audited action). */
+  startExport,
 };
 
 export type ReviewerApi = typeof api;

@@ -1,7 +1,7 @@
 // The console's places as a hash route, so a reload, a link or a notification lands on the same view:
-// #/queue/<id>, #/history/<id>, #/replay/<id>?t=<ms>, #/dashboard, #/rules, #/settings.
+// #/queue/<id>, #/history/<id>, #/replay/<id>?t=<ms>, #/dashboard, #/rules, #/export, #/settings.
 
-export type View = 'queue' | 'history' | 'replay' | 'dashboard' | 'rules' | 'settings';
+export type View = 'queue' | 'history' | 'replay' | 'dashboard' | 'rules' | 'export' | 'settings';
 
 export interface Route {
   view: View;
@@ -10,7 +10,7 @@ export interface Route {
   t: number | null;
 }
 
-const VIEWS: readonly View[] = ['queue', 'history', 'replay', 'dashboard', 'rules', 'settings'];
+const VIEWS: readonly View[] = ['queue', 'history', 'replay', 'dashboard', 'rules', 'export', 'settings'];
 
 export function parseRoute(hash: string): Route {
   const [path, query = ''] = hash.replace(/^#\/?/, '').split('?');

@@ -19,7 +19,7 @@ export const PAGE_SIZE = 50;
 
 export const emptyFilters = (): HistoryFilters => ({ status: '', caller: '', model: '', q: '', since: '', until: '' });
 
-function toIso(local: string): string | undefined {
+export function toIso(local: string): string | undefined {
   if (!local) return undefined;
   const ms = Date.parse(local);
   return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
