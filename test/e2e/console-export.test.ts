@@ -18,7 +18,8 @@ import { startUpstream, type Upstream } from '../support/upstream.js';
 import { CHROMIUM, chromiumAvailable, launchBrowser, openConsole, type ConsolePage } from './support/browser.js';
 
 const CONSOLE_DIR = fileURLToPath(new URL('../../renderer/dist', import.meta.url));
-const SCREENSHOT = fileURLToPath(new URL('../../docs/console-export.png', import.meta.url));
+// To docs/ (for the README) with AIRLOCK_SCREENSHOTS=1; otherwise to test-results/, so a test run leaves the tree clean.
+const SCREENSHOT = fileURLToPath(new URL(process.env.AIRLOCK_SCREENSHOTS === '1' ? '../../docs/console-export.png' : '../../test-results/screenshots/console-export.png', import.meta.url));
 
 if (!chromiumAvailable) console.warn(`${import.meta.url} skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set AIRLOCK_CHROMIUM)`);
 
