@@ -10,6 +10,7 @@ import { createMasker } from '../gateway/guard/masking/index.js';
 import { startGateway } from '../gateway/server.js';
 import { passphraseProtector } from '../gateway/store/keyring.js';
 import { startUpstream } from '../test/support/upstream.js';
+import { benchHistory } from './history.js';
 
 function prose(bytes: number): string {
   const words = 'the quick reviewer approved a request from the agent and the answer streamed back token by token while nothing secret was in it'.split(' ');
@@ -84,6 +85,18 @@ export async function extraSections(): Promise<string> {
 | engine alone: 4 MB of prose with secrets in 24-character deltas | ${e.mbPerSec.toFixed(1)} MB/s, ${e.usPerChunk.toFixed(2)} µs added per chunk (${e.chunks.toLocaleString('en')} chunks) |
 | through Airlock: one 2 MB streamed answer (64-character deltas), masking on | ${on.toFixed(1)} MB/s of SSE |
 | the same, masking off | ${off.toFixed(1)} MB/s of SSE |
+`;
+  const history = await benchHistory(Number(process.env.BENCH_HISTORY ?? 100_000));
+  process.stdout.write(`history of ${history.sessions} sessions: ${JSON.stringify(history.ms)}\n`);
+  out += `
+## History with ${history.sessions.toLocaleString('en')} sessions
+
+The reviewer API as the console's History screen calls it (median of 5, ms), on a store of ${history.sessions.toLocaleString('en')} recorded
+sessions (filled in ${history.fillSeconds.toFixed(0)} s). Word search uses the encrypted index (keyed hashes of words).
+
+| query | ms |
+|---|---|
+${Object.entries(history.ms).map(([k, v]) => `| ${k} | ${v.toFixed(1)} |`).join('\n')}
 `;
   const auditBench = new URL('../gateway/audit/bench.ts', import.meta.url);
   if (existsSync(auditBench)) {

@@ -226,7 +226,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         queue.shutdown();
         for (const flow of pipeline.active) flow.abort.abort();
         // Let every flow answer its caller and finish its record.
-        const deadline = Date.now() + 5000;
+        const deadline = Date.now() + 30_000;
         while (pipeline.active.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
         await recorder.drain();
         await store.requests.flushTerms().catch(() => undefined);

@@ -81,3 +81,20 @@ export function contentText(content: unknown): string {
     .filter(Boolean)
     .join('\n');
 }
+
+/** `GET /v1/models`: no prompt, nothing to read; served by the family's upstream. */
+export function modelsAdapter(family: ProtocolFamily, protocol: Protocol): ProtocolAdapter {
+  return {
+    protocol,
+    family,
+    method: 'GET',
+    path: '/v1/models',
+    validate() {},
+    isStream: () => false,
+    model: () => '',
+    prompt: () => ({ system: '', messages: [] }),
+    textOf: () => '',
+    withText: (event) => event,
+    answerText: () => '',
+  };
+}

@@ -1,6 +1,6 @@
 // Anthropic's Messages protocol: error bodies, auth headers, and reading prompts and streamed text.
 import type { AirlockError, ErrorCode } from '../errors.js';
-import { contentText, encodeSse, type FamilyCodec, type Prompt, type ProtocolAdapter } from './adapter.js';
+import { contentText, encodeSse, modelsAdapter, type FamilyCodec, type Prompt, type ProtocolAdapter } from './adapter.js';
 import { bearer, pick, single } from './openai.js';
 import { parseJson, requireArray, requireObject, requireString } from './validate.js';
 
@@ -77,16 +77,4 @@ export const anthropicMessages: ProtocolAdapter = {
 };
 
 /** `GET /v1/models` from an Anthropic client (it sends anthropic-version): served by the Anthropic upstream. */
-export const anthropicModels: ProtocolAdapter = {
-  protocol: 'anthropic-messages',
-  family: 'anthropic',
-  method: 'GET',
-  path: '/v1/models',
-  validate() {},
-  isStream: () => false,
-  model: () => '',
-  prompt: () => ({ system: '', messages: [] }),
-  textOf: () => '',
-  withText: (event) => event,
-  answerText: () => '',
-};
+export const anthropicModels = modelsAdapter('anthropic', 'anthropic-messages');

@@ -1,7 +1,7 @@
 // OpenAI's wire protocol: error bodies, auth, and the chat, Responses, embeddings and models routes.
 import type { IncomingHttpHeaders } from 'node:http';
 import { AirlockError, type ErrorCode } from '../errors.js';
-import { contentText, encodeSse, type FamilyCodec, type Prompt, type ProtocolAdapter, type SseEvent } from './adapter.js';
+import { contentText, encodeSse, modelsAdapter, type FamilyCodec, type Prompt, type ProtocolAdapter, type SseEvent } from './adapter.js';
 import { parseJson, requireArray, requireObject, requireString } from './validate.js';
 
 const ERROR_TYPE: Partial<Record<ErrorCode, string>> = {
@@ -186,19 +186,7 @@ export const openaiEmbeddings: ProtocolAdapter = {
   answerText: () => '',
 };
 
-export const openaiModels: ProtocolAdapter = {
-  protocol: 'openai-chat',
-  family: 'openai',
-  method: 'GET',
-  path: '/v1/models',
-  validate() {},
-  isStream: () => false,
-  model: () => '',
-  prompt: () => ({ system: '', messages: [] }),
-  textOf: () => '',
-  withText: (event) => event,
-  answerText: () => '',
-};
+export const openaiModels = modelsAdapter('openai', 'openai-chat');
 
 function bearer(incoming: IncomingHttpHeaders): string | undefined {
   const auth = incoming.authorization;

@@ -14,7 +14,16 @@ export class Database {
   /** Hot statements are prepared once and reused (sqlite3 otherwise prepares and finalizes on every call). */
   private readonly statements = new Map<string, sqlite3.Statement>();
 
-  private constructor(private readonly db: sqlite3.Database) {}
+  private closed = false;
+
+  private constructor(private readonly db: sqlite3.Database) {
+    // A statement that fails is reported through its own callback; an unhandled 'error' event must not end the process.
+    db.on('error', () => undefined);
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
 
   static open(file: string): Promise<Database> {
     return new Promise((resolve, reject) => {
@@ -36,10 +45,12 @@ export class Database {
   }
 
   exec(sql: string): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('the store is closed'));
     return new Promise((resolve, reject) => this.db.exec(sql, (err) => (err ? reject(err) : resolve())));
   }
 
   run(sql: string, params: SqlValue[] = []): Promise<{ changes: number; lastID: number }> {
+    if (this.closed) return Promise.reject(new Error('the store is closed'));
     if (this.inTransaction && !this.txScope.getStore()) return this.writeLock.then(() => this.run(sql, params));
     return this.runNow(sql, params);
   }
@@ -55,6 +66,7 @@ export class Database {
 
   /** Like run(), with the statement kept prepared: for the statements of every request. */
   runPrepared(sql: string, params: SqlValue[]): Promise<{ changes: number; lastID: number }> {
+    if (this.closed) return Promise.reject(new Error('the store is closed'));
     if (this.inTransaction && !this.txScope.getStore()) return this.writeLock.then(() => this.runPrepared(sql, params));
     return new Promise((resolve, reject) =>
       this.statement(sql).run(params, function (this: sqlite3.RunResult, err: Error | null) {
@@ -65,6 +77,7 @@ export class Database {
   }
 
   getPrepared<T = Row>(sql: string, params: SqlValue[]): Promise<T | undefined> {
+    if (this.closed) return Promise.reject(new Error('the store is closed'));
     return new Promise((resolve, reject) => {
       const statement = this.statement(sql);
       statement.get(params, (err, row) => (err ? reject(err) : resolve(row as T | undefined)));
@@ -84,10 +97,12 @@ export class Database {
   }
 
   get<T = Row>(sql: string, params: SqlValue[] = []): Promise<T | undefined> {
+    if (this.closed) return Promise.reject(new Error('the store is closed'));
     return new Promise((resolve, reject) => this.db.get(sql, params, (err, row) => (err ? reject(err) : resolve(row as T | undefined))));
   }
 
   all<T = Row>(sql: string, params: SqlValue[] = []): Promise<T[]> {
+    if (this.closed) return Promise.reject(new Error('the store is closed'));
     return new Promise((resolve, reject) => this.db.all(sql, params, (err, rows) => (err ? reject(err) : resolve(rows as T[]))));
   }
 
@@ -120,6 +135,8 @@ export class Database {
   }
 
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     await Promise.all([...this.statements.values()].map((stmt) => new Promise<void>((r) => stmt.finalize(() => r()))));
     this.statements.clear();
     return new Promise((resolve, reject) => this.db.close((err) => (err ? reject(err) : resolve())));
