@@ -208,6 +208,18 @@ Target: Airlock's added p50 no more than 1.5× the bare pass-through's; no added
 |---|---|---|---|---|
 ${added.join('\n')}
 
+## Reading these numbers
+
+The 1.5× target is **not met**. What Airlock adds is almost all SQLite, by design: a request is written (with its
+audit-chain event and a signed chain head) *before* anything is forwarded, and the session is finished (answer,
+timeline, chain event) *before* the caller gets the answer's last bytes, so a caller that has the whole answer implies
+a finished record. That is two write transactions per request on the \`sqlite3\` package's thread pool, about
+0.7 ms each here; a bare pass-through writes nothing. Under concurrency the single connection serializes them, which
+caps throughput (writes arriving together share one transaction). The first streamed byte waits for the first
+transaction; after it, chunks are relayed as they arrive (with masking on, each event waits only until the masker
+has decided its text). Next steps if this matters more than the durability order: fewer statements per transaction
+(the signed head in the event row instead of \`meta\`), one \`exec\` per transaction, and a writer on its own thread.
+
 ## ${PENDING.toLocaleString('en')} requests held at once
 
 A gateway in its own process (\`airlock serve --demo\`), ${PENDING.toLocaleString('en')} concurrent non-streamed requests all waiting for review:
