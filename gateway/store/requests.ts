@@ -103,11 +103,18 @@ export class RequestStore {
     const values = [r.id, r.createdAt, r.createdAt, r.status, r.caller, r.protocol, r.path, r.model, r.stream ? 1 : 0, r.policy, r.tokens, r.timeoutAt, r.convHash, wrapped, encryptField(key, r.id, 'body', r.body), encryptField(key, r.id, 'preview', r.preview)];
     const row = Object.fromEntries(INSERT_COLUMNS.map((column, i) => [column, values[i]])) as Row;
     this.inserted.set(r.id, row);
-    await this.audit.write(async (chain) => {
-      // The chain event first, the row last: reads on this connection see the row as soon as it is written.
-      await chain.recordRequest('request.recorded', r.id, { actor: r.caller, at: r.createdAt, withStatus: false, row });
-      await this.db.runPrepared(`INSERT INTO requests (${INSERT_COLUMNS.join(', ')}) VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')})`, values);
-    });
+    try {
+      await this.audit.write(async (chain) => {
+        // The chain event first, the row last: reads on this connection see the row as soon as it is written.
+        await chain.recordRequest('request.recorded', r.id, { actor: r.caller, at: r.createdAt, withStatus: false, row });
+        await this.db.runPrepared(`INSERT INTO requests (${INSERT_COLUMNS.join(', ')}) VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')})`, values);
+      });
+    } catch (err) {
+      // Not recorded: nothing of it may stay behind in memory.
+      this.keys.delete(r.id);
+      this.inserted.delete(r.id);
+      throw err;
+    }
   }
 
   async setStatus(id: string, status: RequestStatus, extra: { timeoutAt?: number | null; decidedAt?: number } = {}): Promise<void> {
