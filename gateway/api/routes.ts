@@ -95,6 +95,10 @@ export function reviewerApi(deps: ReviewerApiDeps): Router {
       throw new AirlockError('invalid_request', { message: 'A rejection needs a reason; the calling program sees it.', param: 'reason' });
     }
     // The rule exists before the flow resumes, so the caller's very next request already meets it.
+    // A rule stands in for one reviewer's approval, so it cannot stand in for a two-person rule.
+    if (remember !== 'request' && flow?.policy && flow.policy.approvals > 1) {
+      throw new AirlockError('invalid_request', { message: `This request needs ${flow.policy.approvals} approvals; an approval cannot be remembered for it.`, param: 'remember' });
+    }
     const rule = action === 'approve' && flow && remember !== 'request' && flow.held && reviewer.role !== 'auditor' ? await deps.remembered.remember(flow, remember, reviewer.name) : null;
     try {
       await queue.decide(req.params.id as string, {

@@ -135,7 +135,8 @@ export class Pipeline {
   /** Policy first; where it would ask a person, a remembered decision may answer instead. */
   private decide(flow: RequestFlow): PolicyVerdict {
     const verdict = decidePolicy(flow, this.deps.config, this.deps.contains);
-    if (verdict.action !== 'review' || verdict.review === 'response') return verdict;
+    // A remembered approval is one reviewer's: it never answers for a two-person rule.
+    if (verdict.action !== 'review' || verdict.review === 'response' || verdict.approvals > 1) return verdict;
     const remembered = this.deps.remembered?.match(flow);
     return remembered ? { ...verdict, action: 'approve', rule: `remembered:${remembered.id}` } : verdict;
   }

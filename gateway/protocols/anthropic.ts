@@ -2,7 +2,7 @@
 import type { AirlockError, ErrorCode } from '../errors.js';
 import { contentText, encodeSse, modelsAdapter, type FamilyCodec, type Prompt, type ProtocolAdapter } from './adapter.js';
 import { bearer, pick, single } from './openai.js';
-import { parseJson, requireArray, requireObject, requireString } from './validate.js';
+import { parseJson, requireMessages, requireObject, requireString } from './validate.js';
 
 const ERROR_TYPE: Partial<Record<ErrorCode, string>> = {
   invalid_request: 'invalid_request_error',
@@ -46,7 +46,7 @@ export const anthropicMessages: ProtocolAdapter = {
   validate(body) {
     requireObject(body);
     requireString(body, 'model');
-    requireArray(body, 'messages');
+    requireMessages(body);
   },
   isStream: (body) => body.stream === true,
   model: (body) => String(body.model),
@@ -54,7 +54,7 @@ export const anthropicMessages: ProtocolAdapter = {
     const system = contentText(body.system ?? '');
     const messages = (body.messages as unknown[]).map((m) => {
       const msg = (m ?? {}) as Record<string, unknown>;
-      return { role: String(msg.role ?? 'user'), text: contentText(msg.content), raw: m };
+      return { role: (typeof msg.role === 'string' ? msg.role : 'user'), text: contentText(msg.content), raw: m };
     });
     return { system, messages };
   },

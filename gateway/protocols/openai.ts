@@ -2,7 +2,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { AirlockError, type ErrorCode } from '../errors.js';
 import { contentText, encodeSse, modelsAdapter, type FamilyCodec, type Prompt, type ProtocolAdapter, type SseEvent } from './adapter.js';
-import { parseJson, requireArray, requireObject, requireString } from './validate.js';
+import { parseJson, requireMessages, requireObject, requireString } from './validate.js';
 
 const ERROR_TYPE: Partial<Record<ErrorCode, string>> = {
   unauthorized: 'invalid_request_error',
@@ -71,14 +71,14 @@ export const openaiChat: ProtocolAdapter = {
   validate(body) {
     requireObject(body);
     requireString(body, 'model');
-    requireArray(body, 'messages');
+    requireMessages(body);
   },
   isStream: (body) => body.stream === true,
   model: (body) => String(body.model),
   prompt(body): Prompt {
     const all = (body.messages as unknown[]).map((m) => {
       const msg = (m ?? {}) as Record<string, unknown>;
-      const role = String(msg.role ?? 'user');
+      const role = (typeof msg.role === 'string' ? msg.role : 'user');
       let text = contentText(msg.content);
       if (Array.isArray(msg.tool_calls)) text += (text ? '\n' : '') + JSON.stringify(msg.tool_calls);
       return { role, text, raw: m };
@@ -114,7 +114,7 @@ function responsesItems(input: unknown): { role: string; text: string; raw: unkn
   if (!Array.isArray(input)) return [];
   return input.map((item) => {
     const it = (item ?? {}) as Record<string, unknown>;
-    const role = typeof it.role === 'string' ? it.role : String(it.type ?? 'item');
+    const role = typeof it.role === 'string' ? it.role : (typeof it.type === 'string' ? it.type : 'item');
     const text = it.content !== undefined ? contentText(it.content) : typeof it.output === 'string' ? it.output : typeof it.arguments === 'string' ? it.arguments : '';
     return { role, text, raw: item };
   });

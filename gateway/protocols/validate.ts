@@ -30,3 +30,13 @@ export function parseJson(data: string): Record<string, unknown> | undefined {
     return undefined;
   }
 }
+
+/** Every message is an object with a string role, as both APIs require (a bad one is a 400, never a crash later). */
+export function requireMessages(body: Record<string, unknown>, field = 'messages'): void {
+  requireArray(body, field);
+  (body[field] as unknown[]).forEach((message, i) => {
+    if (!message || typeof message !== 'object' || Array.isArray(message) || typeof (message as { role?: unknown }).role !== 'string') {
+      throw new AirlockError('invalid_request', { message: `Invalid value for '${field}[${i}]': each message needs a string 'role'.`, param: `${field}[${i}].role` });
+    }
+  });
+}

@@ -59,6 +59,19 @@ describe('bad input', () => {
     expect(rig.upstream.requests).toHaveLength(0);
   });
 
+  it('a message that is not an object with a string role: 400 naming it, never a crash', async () => {
+    for (const messages of [[null], [{ role: { toString: 1 }, content: 'x' }], ['just a string']]) {
+      const bad = await post('/v1/chat/completions', openaiHeaders(rig.gw.callerKey), JSON.stringify({ model: 'gpt-4o', messages }));
+      expect(bad.status).toBe(400);
+      expect(JSON.parse(bad.text).error).toMatchObject({ type: 'invalid_request_error', param: 'messages[0].role' });
+    }
+    const anthropic = await rig.anthropic().messages.create({ model: 'claude-haiku-4-5', max_tokens: 8, messages: [{ role: 7, content: 'x' }] } as never).catch((e) => e);
+    expect(anthropic).toBeInstanceOf(Anthropic.BadRequestError);
+    expect(rig.upstream.requests).toHaveLength(0);
+    const health = await fetch(`${rig.gw.url}/healthz`);
+    expect(health.status).toBe(200);
+  });
+
   it('a missing model or messages: 400 naming the parameter', async () => {
     const openai = rig.openai();
     const noModel = await openai.chat.completions.create({ messages: user('hi') } as never).catch((e) => e);

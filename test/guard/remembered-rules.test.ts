@@ -119,3 +119,24 @@ describe('a conversation-scoped rule', () => {
     await held([{ role: 'user', content: 'Something else first.' }, ...turn2]);
   });
 });
+
+describe('with a two-person rule', () => {
+  it('an approval cannot be remembered: one reviewer may not stand in for two', async () => {
+    const two = await startRig({ config: { policies: [{ name: 'prod', action: 'review', approvals: 2 }] } });
+    try {
+      const call = two.openai().chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'deploy it' }] });
+      const [pending] = await queued(two.gw);
+      const refused = await two.gw.api.call<{ error: { message: string } }>('POST', `/requests/${pending.id}/approve`, { remember: 'always' });
+      expect(refused.status).toBe(400);
+      expect(refused.body.error.message).toContain('2 approvals');
+      expect((await two.gw.api.call<{ items: RememberedRule[] }>('GET', '/rules')).body.items).toEqual([]);
+      const still = await two.gw.api.get(pending.id);
+      expect(still.status).toBe('pending');
+      expect(still.approvalsNeeded).toBe(2);
+      await two.gw.api.reject(pending.id, 'done');
+      await call.catch(() => undefined);
+    } finally {
+      await two.close();
+    }
+  });
+});
