@@ -218,7 +218,7 @@ a finished record. That is two write transactions per request on the \`sqlite3\`
 caps throughput (writes arriving together share one transaction). The first streamed byte waits for the first
 transaction; after it, chunks are relayed as they arrive (with masking on, each event waits only until the masker
 has decided its text). Next steps if this matters more than the durability order: fewer statements per transaction
-(the signed head in the event row instead of \`meta\`), one \`exec\` per transaction, and a writer on its own thread.
+(the signed head in the event row instead of \`meta\`) and, above all, one \`exec\` per transaction: measured here, the same three-statement transaction costs 300 µs as awaited prepared statements and 65 µs as one \`exec\` (the thread-pool round trip per statement is the cost), which would take about 1 ms off every request.
 
 ## ${PENDING.toLocaleString('en')} requests held at once
 
