@@ -17,7 +17,7 @@ import { ReviewQueue } from './flow/queue.js';
 import type { RequestFlow } from './flow/request-flow.js';
 import { eventFor } from './flow/status.js';
 import { summaryOf } from './flow/summary.js';
-import { CODECS, familyOf, findAdapter } from './protocols/index.js';
+import { ADAPTERS, CODECS, familyOf, findAdapter } from './protocols/index.js';
 import { Recorder } from './stages/record.js';
 import { startAudit } from './audit/start.js';
 import { Guardrails } from './guard/index.js';
@@ -172,9 +172,10 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         void pipeline.handle(req, res, adapter);
         return;
       }
+      // No route, so no adapter: the family's main route stands in for the error's shape.
       const family = familyOf(req.headers);
-      const codec = CODECS[family];
-      const reply = new CallerReply(res, { protocol: family === 'anthropic' ? 'anthropic-messages' : 'openai-chat' } as never, codec, newRequestId());
+      const stand = ADAPTERS.find((a) => a.family === family && a.method === 'POST')!;
+      const reply = new CallerReply(res, stand, CODECS[family], newRequestId());
       req.resume();
       reply.fail(new AirlockError('not_found', { message: `Invalid URL (${req.method} ${path}): Airlock does not forward this route.` }));
       return;

@@ -65,6 +65,8 @@ export class RequestFlow {
   readonly abort = new AbortController();
   private _prompt: Prompt | null = null;
   private _tokens: number | null = null;
+  private _preview: string | null = null;
+  private _dedupeKey: string | null = null;
   private resolveHold: ((outcome: HoldOutcome) => void) | null = null;
   private readonly listeners: ((flow: RequestFlow, from: RequestStatus | null) => void)[] = [];
 
@@ -108,14 +110,19 @@ export class RequestFlow {
 
   /** The first words of the newest prompt text, for queues and notifications. */
   get preview(): string {
-    const messages = this.prompt.messages;
-    const last = [...messages].reverse().find((m) => m.role === 'user' || m.role === 'input') ?? messages[messages.length - 1];
-    const text = (last?.text ?? this.prompt.system).replace(/\s+/g, ' ').trim();
-    return text.length > 160 ? `${text.slice(0, 159)}…` : text;
+    if (this._preview === null) {
+      const messages = this.prompt.messages;
+      const last = [...messages].reverse().find((m) => m.role === 'user' || m.role === 'input') ?? messages[messages.length - 1];
+      const text = (last?.text ?? this.prompt.system).replace(/\s+/g, ' ').trim();
+      this._preview = text.length > 160 ? `${text.slice(0, 159)}…` : text;
+    }
+    return this._preview;
   }
 
+  /** Read by the queue for every summary it lists, so it is hashed once. */
   get dedupeKey(): string {
-    return `${this.caller.name}\0${this.adapter.path}\0${createHash('sha256').update(this.rawBody).digest('base64')}`;
+    this._dedupeKey ??= `${this.caller.name}\0${this.adapter.path}\0${createHash('sha256').update(this.rawBody).digest('base64')}`;
+    return this._dedupeKey;
   }
 
   /** The bytes that go upstream: the caller's own, or the reviewer's edit. */
