@@ -22,6 +22,7 @@ import { Recorder } from './stages/record.js';
 import { startAudit } from './audit/start.js';
 import { Guardrails } from './guard/index.js';
 import { RememberedRules } from './guard/remembered.js';
+import { Journal, JOURNAL_DIR } from './store/journal.js';
 import { openSessionStore } from './store/index.js';
 import { addProtector, type KeyProtector } from './store/keyring.js';
 import { httpUpstreamClient } from './upstream/client.js';
@@ -79,6 +80,13 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const logger = opts.logger ?? pino({ level: process.env.AIRLOCK_LOG_LEVEL ?? 'info', redact: { paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'key', 'token'], remove: true } });
   const config = opts.config ?? (opts.configPath ? await loadConfigFile(opts.configPath) : defaultConfig());
   const store = await openSessionStore(opts.dataDir, opts.keyProtector);
+  store.requests.onWriteFailed = (err, requestId) => logger.error({ err, requestId }, 'a store write failed; it stays in the journal for the next start');
+  // What a killed gateway had journaled but not yet written goes in first; then anything it left open is closed out.
+  const journalDir = join(opts.dataDir, JOURNAL_DIR);
+  const replayed = await store.requests.replayJournals(journalDir);
+  if (replayed.applied > 0 || replayed.failed > 0) logger.warn(replayed, 'replayed the journal of a gateway that did not stop cleanly');
+  const journal = new Journal(journalDir);
+  store.requests.useJournal(journal);
   const interrupted = await store.requests.interruptOpen();
   if (interrupted > 0) logger.warn({ interrupted }, 'closed out requests left open by a previous run');
   const audit = await startAudit({ store, retentionMs: config.retention, logger }); // signing key, retention schedule
@@ -241,6 +249,9 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         });
         httpClient.close();
         await audit.stop();
+        await store.requests.settled();
+        store.requests.useJournal(null);
+        journal.close();
         await store.close();
         logger.info('airlock gateway stopped');
       })();

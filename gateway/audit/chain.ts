@@ -1,7 +1,7 @@
 // The live store's hash chain: every store write that matters appends an event in the same transaction, and the
 // newest event is signed, so an edited, removed or reordered row (or a chain cut short) shows in `airlock verify`.
 import { sign } from 'node:crypto';
-import type { Database, Row } from '../store/db.js';
+import { insertSql, sqlLiteral, type Database, type Row } from '../store/db.js';
 import type { SessionCrypto } from '../store/session-crypto.js';
 import { decisionDigest, eventHash, GENESIS, headMessage, requestDigest, sha256, type ChainEvent } from './digest.js';
 import { createSigningKey, fingerprint, loadSigningKey, type SigningKey } from './signing-key.js';
@@ -33,6 +33,10 @@ export interface ChainWriter {
    */
   recordRequest(type: string, requestId: string, opts: { actor?: string | null; at?: number; withStatus: boolean; detail?: Record<string, unknown>; row?: Row }): Promise<EventRef>;
   recordDecision(decisionRowId: number, opts?: { type?: string }): Promise<EventRef>;
+  /** A statement (literal SQL, see sqlLiteral) to run in this transaction, batched with the chain's own. */
+  sql(statement: string): void;
+  /** Runs what is batched now: before a statement whose result is needed (lastID), or a read. */
+  flush(): Promise<void>;
   /** A reviewer's or admin's action, or the gateway's own (export, shredding, retention). No secrets in `detail`. */
   action(actor: string, type: string, detail: Record<string, unknown>, requestId?: string | null): Promise<EventRef>;
 }
@@ -57,12 +61,25 @@ export class AuditChain {
     return this.serialized(fn).then(({ result }) => result);
   }
 
-  /** One transaction per call; the store's Database serializes transactions on a connection (and nests them). */
+  /**
+   * One transaction per call; the store's Database serializes transactions on a connection (and nests them). When
+   * another process appended since the head was cached, the transaction's first event takes a seq already taken: it
+   * rolls back and runs once more from the real head.
+   */
   private async serialized<T>(fn: (chain: ChainWriter) => Promise<T>): Promise<{ result: T; key: SigningKey }> {
-    const done = await this.db.transaction(() => this.inTransaction(fn));
-    // Cached only once committed: a rolled-back transaction may have made a key that is not stored.
-    this.key ??= done.key;
-    return done;
+    const nested = this.db.inTransactionScope;
+    for (let attempt = 0; ; attempt++) {
+      const cached = this.head !== undefined;
+      try {
+        const done = await this.db.transaction(() => this.inTransaction(fn));
+        // Cached only once committed: a rolled-back transaction may have made a key that is not stored.
+        this.key ??= done.key;
+        return done;
+      } catch (err) {
+        this.head = undefined;
+        if (nested || attempt > 0 || !cached || (err as { code?: string }).code !== 'SQLITE_CONSTRAINT') throw err;
+      }
+    }
   }
 
   action(actor: string, type: string, detail: Record<string, unknown>, requestId: string | null = null): Promise<EventRef> {
@@ -80,46 +97,43 @@ export class AuditChain {
 
   private async inTransaction<T>(fn: (chain: ChainWriter) => Promise<T>): Promise<{ result: T; key: SigningKey }> {
     const { db } = this;
-    // The head is cached between transactions; another process's append shows as a taken seq, and then it is re-read.
-    let cached = this.head !== undefined;
-    let head = cached ? this.head! : await readHead(db);
+    // The head is cached between transactions (see serialized() for another process's appends).
+    const head = this.head !== undefined ? this.head : await readHead(db);
     let seq = head?.seq ?? 0;
     let prev = head?.hash ?? GENESIS;
     let key = this.key ?? (await loadSigningKey(db, this.crypto));
+    // Statements gather here and go to SQLite in one exec (one thread-pool round trip), before any read and at the end.
+    const buffered: string[] = [];
+    const flush = async (): Promise<void> => {
+      if (buffered.length > 0) await db.exec(buffered.splice(0).join(';\n'));
+    };
 
-    const append = async (e: { at: number; actor: string | null; type: string; requestId: string | null; digest: string; detail: string | null }): Promise<EventRef> => {
-      let event: Omit<ChainEvent, 'prevHash' | 'hash'> = { seq: seq + 1, ...e };
-      let hash = eventHash(prev, event);
-      const insert = () =>
-        db.runPrepared('INSERT INTO audit_events (seq, at, actor, type, request_id, digest, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', [
-          event.seq, event.at, event.actor, event.type, event.requestId, event.digest, event.detail, prev, hash,
-        ]);
-      try {
-        await insert();
-      } catch (err) {
-        if (!cached || (err as { code?: string }).code !== 'SQLITE_CONSTRAINT') throw err;
-        // Another process appended since the head was cached: continue from the real head.
-        cached = false;
-        head = await readHead(db);
-        seq = head?.seq ?? 0;
-        prev = head?.hash ?? GENESIS;
-        event = { seq: seq + 1, ...e };
-        hash = eventHash(prev, event);
-        await insert();
-      }
+    const append = (e: { at: number; actor: string | null; type: string; requestId: string | null; digest: string; detail: string | null }): EventRef => {
+      const event: Omit<ChainEvent, 'prevHash' | 'hash'> = { seq: seq + 1, ...e };
+      const hash = eventHash(prev, event);
+      buffered.push(insertSql('audit_events', { seq: event.seq, at: event.at, actor: event.actor, type: event.type, request_id: event.requestId, digest: event.digest, detail: event.detail, prev_hash: prev, hash }));
       seq = event.seq;
       prev = hash;
       return { seq, hash };
     };
 
     const writer: ChainWriter = {
+      sql(statement) {
+        buffered.push(statement);
+      },
+      flush,
       async recordRequest(type, requestId, opts) {
-        const row = opts.row ?? (await db.get<Row>('SELECT * FROM requests WHERE id = ?', [requestId]));
+        let row = opts.row;
+        if (!row) {
+          await flush();
+          row = await db.get<Row>('SELECT * FROM requests WHERE id = ?', [requestId]);
+        }
         if (!row) throw new Error(`audit: no request ${requestId} to record`);
         const detail = JSON.stringify({ ...opts.detail, ...(opts.withStatus ? { status: row.status } : {}) });
         return append({ at: opts.at ?? Date.now(), actor: opts.actor ?? 'gateway', type, requestId, digest: requestDigest(row, opts.withStatus), detail });
       },
       async recordDecision(rowId, opts = {}) {
+        await flush();
         const row = await db.get<Row>('SELECT * FROM decisions WHERE id = ?', [rowId]);
         if (!row) throw new Error(`audit: no decision ${rowId} to record`);
         const action = String(row.action);
@@ -140,14 +154,14 @@ export class AuditChain {
     }
     const result = await fn(writer);
     // One signed head per transaction, written in it: the transaction's events and their signature commit together.
+    let next = head;
     if (seq !== (head?.seq ?? 0)) {
       const signature = sign(null, headMessage(key.gatewayId, seq, prev), key.privateKey).toString('base64');
-      const next: ChainHead = { seq, hash: prev, at: Date.now(), sig: signature };
-      await db.runPrepared('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [META_HEAD, JSON.stringify(next)]);
-      this.head = next;
-    } else {
-      this.head = head;
+      next = { seq, hash: prev, at: Date.now(), sig: signature };
+      buffered.push(`INSERT INTO meta (key, value) VALUES (${sqlLiteral(META_HEAD)}, ${sqlLiteral(JSON.stringify(next))}) ON CONFLICT (key) DO UPDATE SET value = excluded.value`);
     }
+    await flush();
+    this.head = next;
     db.onRollback(() => {
       this.head = undefined;
     });

@@ -21,6 +21,7 @@ export interface RetentionResult {
 export async function applyRetention(store: SessionStore, maxAgeMs: number, now = Date.now()): Promise<RetentionResult> {
   const { db } = store;
   const before = now - maxAgeMs;
+  await store.db.settle();
   return store.requests.audit.write(async (chain) => {
     const rows = await db.all<{ id: string }>(
       `SELECT id FROM requests WHERE created_at < ? AND NOT (status IN (${IN_FLIGHT.map(() => '?').join(',')}) AND completed_at IS NULL) ORDER BY id`,
@@ -59,6 +60,7 @@ export async function applyRetention(store: SessionStore, maxAgeMs: number, now 
 /** Destroys one session's key: its text can never be read again. Its metadata and its place in the chain stay. */
 export async function shredSession(store: SessionStore, id: string, actor: string): Promise<EventRef> {
   const { db } = store;
+  await db.settle();
   return store.requests.audit.write(async (chain) => {
     const row = await db.get<{ status: string; session_key: Buffer | null; completed_at: number | null }>('SELECT status, session_key, completed_at FROM requests WHERE id = ?', [id]);
     if (!row) throw new Error(`no session ${id}`);

@@ -96,7 +96,7 @@ export class Pipeline {
       // The hold starts before the record is written, so a reviewer who sees it listed can decide it at once.
       const holding = initial === 'pending' ? this.holdFor(flow) : null;
       try {
-        await this.deps.recorder.open(flow, initial);
+        this.deps.recorder.open(flow, initial);
       } catch (err) {
         if (holding) {
           flow.resume({ kind: 'cancel' });
@@ -247,7 +247,7 @@ export class Pipeline {
     if (flow.status === 'failed') flow.mark('failed', { detail: error?.message });
     this.active.delete(flow);
     // The record first, then the answer's last bytes (a flow refused before it was recorded has no record).
-    if (flow.status !== null) await this.deps.recorder.finish(flow).catch(() => undefined);
+    if (flow.status !== null) this.deps.recorder.finish(flow);
     // An upstream's own error answer passes through as it came; Airlock's errors go out in the protocol's shape.
     if (flow.finalChunk !== null) flow.reply.end(flow.finalChunk.length > 0 ? flow.finalChunk : undefined);
     else if (error) flow.reply.fail(error);

@@ -15,10 +15,17 @@ export class Database {
   private readonly statements = new Map<string, sqlite3.Statement>();
 
   private closed = false;
+  /** Writes accepted but not yet committed (the request store's write-behind queue) register how to wait for them. */
+  private readonly pendingWrites = new Set<() => Promise<void>>();
 
   private constructor(private readonly db: sqlite3.Database) {
     // A statement that fails is reported through its own callback; an unhandled 'error' event must not end the process.
     db.on('error', () => undefined);
+  }
+
+  /** True inside a transaction() callback on this connection. */
+  get inTransactionScope(): boolean {
+    return this.txScope.getStore() === true;
   }
 
   get isClosed(): boolean {
@@ -37,6 +44,16 @@ export class Database {
   async init(): Promise<void> {
     this.db.configure('busyTimeout', 5000);
     await this.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;');
+  }
+
+  /** Registers a source of accepted, not yet committed writes; settle() waits for them. */
+  addPendingWrites(settle: () => Promise<void>): void {
+    this.pendingWrites.add(settle);
+  }
+
+  /** Resolves once every write accepted so far is committed (or has failed): reads that must see them wait here first. */
+  async settle(): Promise<void> {
+    for (const settle of this.pendingWrites) await settle();
   }
 
   /** Calls `hook` if the current transaction rolls back (for state cached from inside it). */
@@ -141,4 +158,28 @@ export class Database {
     this.statements.clear();
     return new Promise((resolve, reject) => this.db.close((err) => (err ? reject(err) : resolve())));
   }
+}
+
+/**
+ * A value as an SQL literal, for statements batched into one `exec` (one thread-pool round trip instead of one per
+ * statement). Strings are quoted with SQLite's only escape (a doubled quote); a string holding a NUL, which would end
+ * the statement text early, goes as hex cast to text; blobs go as X'hex'.
+ */
+export function sqlLiteral(value: SqlValue | boolean | undefined): string {
+  if (value === null || value === undefined) return 'NULL';
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new Error(`cannot write ${value} to SQLite`);
+    return String(value);
+  }
+  if (typeof value === 'bigint') return value.toString();
+  if (typeof value === 'boolean') return value ? '1' : '0';
+  if (Buffer.isBuffer(value)) return `X'${value.toString('hex')}'`;
+  if (value.includes('\0')) return `CAST(X'${Buffer.from(value, 'utf8').toString('hex')}' AS TEXT)`;
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+/** `INSERT INTO table (columns) VALUES (literals)` for exec. */
+export function insertSql(table: string, row: Row, verb = 'INSERT'): string {
+  const columns = Object.keys(row);
+  return `${verb} INTO ${table} (${columns.join(', ')}) VALUES (${columns.map((c) => sqlLiteral(row[c])).join(', ')})`;
 }

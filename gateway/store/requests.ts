@@ -1,6 +1,8 @@
 // The request repository: sessions in, plain objects out; every prompt or answer text is sealed with the session's key.
 import type { Decision, ErrorRecord, Protocol, RequestDetail, RequestList, RequestStatus, RequestSummary, ResponseRecord, SessionRecord, Stats, TimelineEvent } from '../api/types.js';
-import type { Database, Row, SqlValue } from './db.js';
+import { insertSql, sqlLiteral, type Database, type Row, type SqlValue } from './db.js';
+import { orphanedJournals, retireJournal, type Journal } from './journal.js';
+import { WriteQueue } from './write-queue.js';
 import { decryptField, encryptField, type SessionCrypto } from './session-crypto.js';
 import { auditChain, type AuditChain } from '../audit/chain.js';
 
@@ -75,15 +77,23 @@ export type LiveOverlay = (summary: RequestSummary) => RequestSummary;
 
 export class RequestStore {
   private readonly keys = new Map<string, Buffer>();
-  private pendingTerms: [Buffer, string][] = [];
+  private pendingTerms: [id: string, text: string][] = [];
   private termsTimer: NodeJS.Timeout | null = null;
   /** What this process inserted for requests still in flight: the finish event's digest needs no read back. */
   private readonly inserted = new Map<string, Row>();
+  private readonly writes: WriteQueue;
+  private journal: Journal | null = null;
+  /** Where a write that nobody waits for reports that SQLite refused it (the gateway logs it). */
+  onWriteFailed: (err: unknown, requestId: string) => void = () => undefined;
 
   constructor(
     private readonly db: Database,
     private readonly crypto: SessionCrypto,
-  ) {}
+    options: { batchDelayMs?: number } = {},
+  ) {
+    this.writes = new WriteQueue(() => this.audit, options.batchDelayMs ?? 4);
+    db.addPendingWrites(() => this.settled());
+  }
 
   /** The audit chain: the writes below append to it in the same transaction (gateway/audit). */
   get audit(): AuditChain {
@@ -97,55 +107,91 @@ export class RequestStore {
     return this.crypto.unwrapSessionKey(id, wrapped);
   }
 
-  async insert(r: NewRequest): Promise<void> {
+  /** Seals a new request's text under a fresh session key: the row as it will be stored. */
+  private seal(r: NewRequest): Row {
     const { key, wrapped } = this.crypto.newSessionKey(r.id);
-    this.keys.set(r.id, key);
     const values = [r.id, r.createdAt, r.createdAt, r.status, r.caller, r.protocol, r.path, r.model, r.stream ? 1 : 0, r.policy, r.tokens, r.timeoutAt, r.convHash, wrapped, encryptField(key, r.id, 'body', r.body), encryptField(key, r.id, 'preview', r.preview)];
     const row = Object.fromEntries(INSERT_COLUMNS.map((column, i) => [column, values[i]])) as Row;
+    this.keys.set(r.id, key);
     this.inserted.set(r.id, row);
+    return row;
+  }
+
+  /** Not recorded: nothing of it may stay behind in memory. */
+  private forget(id: string): void {
+    this.keys.delete(id);
+    this.inserted.delete(id);
+  }
+
+  /**
+   * Records a request on the request's path: sealed and appended to the journal at once (the request may go on), in
+   * SQLite with the next batch. Throws when it cannot be journaled; then it must not go on.
+   */
+  record(r: NewRequest): void {
+    const row = this.seal(r);
+    let generation: number | undefined;
     try {
-      await this.audit.write(async (chain) => {
-        // The chain event first, the row last: reads on this connection see the row as soon as it is written.
-        await chain.recordRequest('request.recorded', r.id, { actor: r.caller, at: r.createdAt, withStatus: false, row });
-        await this.db.runPrepared(`INSERT INTO requests (${INSERT_COLUMNS.join(', ')}) VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')})`, values);
-      });
+      generation = this.journal?.append({ op: 'insert', row });
     } catch (err) {
-      // Not recorded: nothing of it may stay behind in memory.
-      this.keys.delete(r.id);
-      this.inserted.delete(r.id);
+      this.forget(r.id);
+      throw err;
+    }
+    this.queueInsert(row, generation).catch((err: unknown) => this.onWriteFailed(err, r.id));
+  }
+
+  /** Records a request and waits until it is in SQLite. */
+  async insert(r: NewRequest): Promise<void> {
+    const row = this.seal(r);
+    try {
+      await this.queueInsert(row);
+    } catch (err) {
+      this.forget(r.id);
       throw err;
     }
   }
 
+  private queueInsert(row: Row, generation?: number): Promise<void> {
+    const id = String(row.id);
+    return this.writes.push({
+      apply: async (chain) => {
+        await chain.recordRequest('request.recorded', id, { actor: String(row.caller), at: Number(row.created_at), withStatus: false, row });
+        chain.sql(insertSql('requests', row));
+      },
+      settled: (ok) => generation !== undefined && this.journal?.settled(generation, !ok),
+    });
+  }
+
   async setStatus(id: string, status: RequestStatus, extra: { timeoutAt?: number | null; decidedAt?: number } = {}): Promise<void> {
-    const now = Date.now();
-    await this.db.runPrepared(
-      `UPDATE requests SET status = ?, updated_at = ?, timeout_at = COALESCE(?, timeout_at), decided_at = COALESCE(?, decided_at) WHERE id = ?`,
-      [status, now, extra.timeoutAt ?? null, extra.decidedAt ?? null, id],
-    );
+    const sql = `UPDATE requests SET status = ${sqlLiteral(status)}, updated_at = ${Date.now()}, timeout_at = COALESCE(${sqlLiteral(extra.timeoutAt)}, timeout_at), decided_at = COALESCE(${sqlLiteral(extra.decidedAt)}, decided_at) WHERE id = ${sqlLiteral(id)}`;
+    await this.writes.push({ apply: async (chain) => chain.sql(sql) });
   }
 
   async addDecision(id: string, d: Decision): Promise<void> {
     const key = this.sessionKey(id, null);
-    await this.audit.write(async (chain) => {
-      const { lastID } = await this.db.run(`INSERT INTO decisions (request_id, action, reviewer, reason, note, edited, at) VALUES (?, ?, ?, ?, ?, ?, ?)`, [
-        id,
-        d.action,
-        d.reviewer,
-        key && d.reason !== null ? encryptField(key, id, 'reason', d.reason) : null,
-        key && d.note !== null ? encryptField(key, id, 'note', d.note) : null,
-        d.edited ? 1 : 0,
-        Date.parse(d.at),
-      ]);
-      await chain.recordDecision(lastID);
+    const values: SqlValue[] = [
+      id,
+      d.action,
+      d.reviewer,
+      key && d.reason !== null ? encryptField(key, id, 'reason', d.reason) : null,
+      key && d.note !== null ? encryptField(key, id, 'note', d.note) : null,
+      d.edited ? 1 : 0,
+      Date.parse(d.at),
+    ];
+    await this.writes.push({
+      apply: async (chain) => {
+        await chain.flush(); // the row's id is needed: this statement runs on its own
+        const { lastID } = await this.db.run(`INSERT INTO decisions (request_id, action, reviewer, reason, note, edited, at) VALUES (?, ?, ?, ?, ?, ?, ?)`, values);
+        await chain.recordDecision(lastID);
+      },
     });
   }
 
-  async finish(id: string, f: FinishedRequest): Promise<void> {
+  /** The finished columns, text sealed with the session's key. */
+  private sealFinish(id: string, f: FinishedRequest): Row {
     const key = this.sessionKey(id, null);
     if (!key) throw new Error(`no session key for ${id}`);
     const now = Date.now();
-    const changed = {
+    return {
       status: f.status,
       updated_at: now,
       completed_at: now,
@@ -156,26 +202,97 @@ export class RequestStore {
       timeline: encryptField(key, id, 'timeline', f.timeline),
       upstream_status: f.upstreamStatus,
     };
-    const inserted = this.inserted.get(id);
-    await this.audit.write(async (chain) => {
-      await this.db.runPrepared(
-        `UPDATE requests SET status = ?, updated_at = ?, completed_at = ?, edited_body = ?, response = ?, error = ?, error_code = ?, timeline = ?, upstream_status = ? WHERE id = ?`,
-        [changed.status, changed.updated_at, changed.completed_at, changed.edited_body, changed.response, changed.error, changed.error_code, changed.timeline, changed.upstream_status, id],
-      );
-      // The row as now stored, from what this process wrote (no read back); the chain vouches for it.
-      await chain.recordRequest('request.finished', id, { withStatus: true, row: inserted ? { ...inserted, ...changed } : undefined });
-    });
+  }
+
+  /**
+   * Finishes a session on the answer's path: sealed and journaled at once (the caller may get its last bytes), in
+   * SQLite with the next batch. Throws when it cannot be journaled.
+   */
+  recordFinish(id: string, f: FinishedRequest): void {
+    const changed = this.sealFinish(id, f);
+    const generation = this.journal?.append({ op: 'finish', id, changed });
     this.keys.delete(id);
-    this.inserted.delete(id);
+    this.queueFinish(id, changed, generation).catch((err: unknown) => this.onWriteFailed(err, id));
     // Search terms are not evidence: they are written after, off the answer's path.
     void this.indexTerms(id, f.searchText).catch(() => undefined);
   }
 
+  /** Finishes a session and waits until it is in SQLite. */
+  async finish(id: string, f: FinishedRequest): Promise<void> {
+    const changed = this.sealFinish(id, f);
+    await this.queueFinish(id, changed);
+    this.keys.delete(id);
+    void this.indexTerms(id, f.searchText).catch(() => undefined);
+  }
+
+  private queueFinish(id: string, changed: Row, generation?: number): Promise<void> {
+    const assignments = Object.entries(changed).map(([column, value]) => `${column} = ${sqlLiteral(value)}`).join(', ');
+    return this.writes
+      .push({
+        apply: async (chain) => {
+          chain.sql(`UPDATE requests SET ${assignments} WHERE id = ${sqlLiteral(id)}`);
+          // The row as now stored, from what this process wrote (no read back); the chain vouches for it.
+          const inserted = this.inserted.get(id);
+          await chain.recordRequest('request.finished', id, { withStatus: true, row: inserted ? { ...inserted, ...changed } : undefined });
+        },
+        settled: (ok) => generation !== undefined && this.journal?.settled(generation, !ok),
+      })
+      .finally(() => this.inserted.delete(id));
+  }
+
+  /** Writes this process journaled go to `journal` from now on. */
+  useJournal(journal: Journal | null): void {
+    this.journal = journal;
+  }
+
+  /** Resolves once every write queued so far is in SQLite (or refused). */
+  settled(): Promise<void> {
+    return this.writes.settled();
+  }
+
+  /**
+   * Applies what gateways that were killed journaled but had not yet written to SQLite: inserts whose row is missing,
+   * finishes whose row is not finished. A file applied in full is deleted; one with a refused write is set aside.
+   */
+  async replayJournals(dir: string): Promise<{ files: number; applied: number; failed: number }> {
+    let applied = 0;
+    let failed = 0;
+    const journals = orphanedJournals(dir);
+    for (const { file, entries } of journals) {
+      const fresh = new Set<string>();
+      const ended = new Set<string>();
+      const writes: Promise<boolean>[] = [];
+      for (const entry of entries) {
+        if (entry.op === 'insert') {
+          const id = String(entry.row.id);
+          if (fresh.has(id) || (await this.db.get('SELECT 1 AS found FROM requests WHERE id = ?', [id]))) continue;
+          fresh.add(id);
+          this.inserted.set(id, entry.row);
+          writes.push(this.queueInsert(entry.row).then(() => true, (err: unknown) => (this.onWriteFailed(err, id), false)));
+        } else {
+          if (ended.has(entry.id)) continue;
+          if (!fresh.has(entry.id)) {
+            const row = await this.db.get<{ completed_at: number | null }>('SELECT completed_at FROM requests WHERE id = ?', [entry.id]);
+            if (!row || row.completed_at !== null) continue;
+          }
+          ended.add(entry.id);
+          writes.push(this.queueFinish(entry.id, entry.changed).then(() => true, (err: unknown) => (this.onWriteFailed(err, entry.id), false)));
+        }
+      }
+      const results = await Promise.all(writes);
+      const refused = results.filter((ok) => !ok).length;
+      applied += results.length - refused;
+      failed += refused;
+      retireJournal(file, refused > 0);
+    }
+    return { files: journals.length, applied, failed };
+  }
 
   /** Closes out requests a previous run left open: they are never left pending. */
   async interruptOpen(): Promise<number> {
     // `completed_at IS NULL`: a finished timed_out request (rejected on timeout) stays timed_out.
     const open = `status IN ('pending', 'approved', 'timed_out', 'forwarding') AND completed_at IS NULL`;
+    await this.settled();
     return this.audit.write(async (chain) => {
       const rows = await this.db.all<{ id: string }>(`SELECT id FROM requests WHERE ${open}`);
       await this.db.run(`UPDATE requests SET status = 'interrupted', updated_at = ? WHERE ${open}`, [Date.now()]);
@@ -185,6 +302,7 @@ export class RequestStore {
   }
 
   async list(filter: ListFilter, overlay: LiveOverlay): Promise<RequestList> {
+    await this.settled();
     const where: string[] = [];
     const params: SqlValue[] = [];
     if (filter.status?.length) {
@@ -226,6 +344,7 @@ export class RequestStore {
   }
 
   async get(id: string, overlay: LiveOverlay): Promise<RequestDetail | null> {
+    await this.settled();
     const row = await this.db.get<RequestRow>('SELECT * FROM requests WHERE id = ?', [id]);
     if (!row) return null;
     const key = this.sessionKey(id, row.session_key);
@@ -264,7 +383,7 @@ export class RequestStore {
 
   /** Makes a request findable by its prompt words while it is still pending (its answer's words come at finish). */
   indexTerms(id: string, text: string): Promise<void> {
-    for (const term of this.searchTerms(text)) this.pendingTerms.push([term, id]);
+    this.pendingTerms.push([id, text]);
     this.termsTimer ??= setTimeout(() => void this.flushTerms().catch(() => undefined), 25);
     return Promise.resolve();
   }
@@ -273,7 +392,11 @@ export class RequestStore {
   async flushTerms(): Promise<void> {
     if (this.termsTimer) clearTimeout(this.termsTimer);
     this.termsTimer = null;
-    const rows = this.pendingTerms.splice(0);
+    const texts = this.pendingTerms.splice(0);
+    if (texts.length === 0) return;
+    const rows: [Buffer, string][] = [];
+    for (const [id, text] of texts) for (const term of this.searchTerms(text)) rows.push([term, id]);
+    await this.settled(); // their requests' rows first
     for (let i = 0; i < rows.length; i += 4000) {
       const part = rows.slice(i, i + 4000);
       await this.db.run(`INSERT OR IGNORE INTO search_terms (term, request_id) VALUES ${part.map(() => '(?, ?)').join(',')}`, part.flat());
@@ -282,6 +405,7 @@ export class RequestStore {
 
   /** The unmasked answer, where it was recorded (the caller of this must audit the reveal). */
   async rawAnswer(id: string): Promise<string | null> {
+    await this.settled();
     const row = await this.db.get<{ response: Buffer | null; session_key: Buffer | null }>('SELECT response, session_key FROM requests WHERE id = ?', [id]);
     const key = row ? this.sessionKey(id, row.session_key) : null;
     if (!row?.response || !key) return null;
@@ -291,6 +415,7 @@ export class RequestStore {
   /** The latest earlier request whose conversation this one extends (hashes of this one's message prefixes). */
   async findPreviousTurn(id: string, prefixHashes: string[]): Promise<string | null> {
     if (prefixHashes.length === 0) return null;
+    await this.settled();
     const row = await this.db.get<{ id: string }>(
       `SELECT id FROM requests WHERE conv_hash IN (${prefixHashes.map(() => '?').join(',')}) AND id < ? ORDER BY id DESC LIMIT 1`,
       [...prefixHashes, id],
@@ -300,6 +425,7 @@ export class RequestStore {
   }
 
   async stats(hours: number): Promise<Stats> {
+    await this.settled();
     const since = Date.now() - hours * 3_600_000;
     const perHour = await this.db.all<{ hour: number; total: number; approved: number; rejected: number }>(
       `SELECT (created_at / 3600000) * 3600000 AS hour, COUNT(*) AS total,

@@ -4,6 +4,8 @@ import net from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { formatVerdict } from '../../gateway/audit/verdict.js';
+import { verifyStore } from '../../gateway/audit/verify-store.js';
 import { openIdentityStore } from '../../gateway/store/index.js';
 import { ReviewerClient, startTestGateway } from '../support/gateway.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
@@ -110,16 +112,19 @@ describe('serve', () => {
     const [request] = await api.waitForPending(1);
     await new Promise((r) => setTimeout(r, 50));
     expect((await api.approve(request.id)).status).toBe(200);
-    // A second connection holds the write lock while the upstream answers, so the record can only be finished after
-    // it lets go: an answer that reaches the caller before then was sent before it was on record.
+    // A second connection holds SQLite's write lock while the upstream answers: the gateway cannot get the finished
+    // session into SQLite, yet the caller gets its answer at once, because the session is journaled before its last bytes.
     const locker = await openIdentityStore(dataDir);
     await locker.db.exec('BEGIN IMMEDIATE');
-    const early = await Promise.race([call.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 1500))]);
-    await locker.db.exec(early ? 'ROLLBACK' : 'COMMIT');
-    const answer = JSON.parse(await call);
+    const early = await Promise.race([call.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 3000))]);
+    const inSqlite = await locker.db.get<{ done: number }>('SELECT completed_at IS NOT NULL AS done FROM requests WHERE id = ?', [request.id]);
     server.child.kill('SIGKILL');
     await server.exited;
+    await locker.db.exec('ROLLBACK');
     await locker.close();
+    expect(early).toBe(true);
+    expect(inSqlite?.done).toBe(0);
+    const answer = JSON.parse(await call);
     expect(answer.choices[0].message.content).toBe('answered, then killed');
 
     const again = await startTestGateway({ dataDir });
@@ -129,6 +134,7 @@ describe('serve', () => {
     } finally {
       await again.stop();
     }
+    expect(formatVerdict(await verifyStore(dataDir))).toMatch(/^VALID/);
   });
 
   it('SIGKILL after a session is recorded as finished: it is all there on restart', async () => {
