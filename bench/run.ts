@@ -13,7 +13,7 @@ import { passphraseProtector } from '../gateway/store/keyring.js';
 import { startUpstream } from '../test/support/upstream.js';
 import { extraSections } from './sections.js';
 
-const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 400);
+const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 2000);
 const CONCURRENT_TOTAL = Number(process.env.BENCH_CONCURRENT ?? 2000);
 const CONCURRENCY = 10;
 const PENDING = Number(process.env.BENCH_PENDING ?? 10_000);
@@ -56,7 +56,7 @@ interface Result {
 
 async function run(base: string, headers: Record<string, string>, stream: boolean, total: number, concurrency: number): Promise<Result> {
   const body = JSON.stringify({ model: 'gpt-4o-mini', stream, messages: [{ role: 'system', content: 'You are terse.' }, { role: 'user', content: 'Say hello to the benchmark in a few words please.' }] });
-  for (let i = 0; i < 30; i++) await request(base, '/v1/chat/completions', body, headers); // warm-up
+  for (let i = 0; i < 200; i++) await request(base, '/v1/chat/completions', body, headers); // warm-up (the JIT)
   const samples: Sample[] = [];
   let next = 0;
   const started = performance.now();
@@ -172,6 +172,7 @@ async function main(): Promise<void> {
     }
   }
   const added: string[] = [];
+  const ratios: number[] = [];
   for (const [label, byTarget] of Object.entries(summary)) {
     const direct = byTarget.direct;
     const bare = byTarget['node:http pass-through'];
@@ -179,10 +180,21 @@ async function main(): Promise<void> {
     const bareAdded = bare.p50 - direct.p50;
     const airlockAdded = airlock.p50 - direct.p50;
     const ratio = airlockAdded / Math.max(bareAdded, 0.001);
+    ratios.push(ratio);
     added.push(`| ${label} | ${bareAdded.toFixed(3)} | ${airlockAdded.toFixed(3)} | ${ratio.toFixed(2)}× | ${(airlock.ttfb50 - bare.ttfb50).toFixed(3)} |`);
   }
+  const met = ratios.every((r) => r <= 1.5);
+  const verdict = met
+    ? 'The 1.5× target is **met** in every workload.'
+    : `The 1.5× target is **not met**: Airlock adds ${Math.min(...ratios).toFixed(1)}× to ${Math.max(...ratios).toFixed(1)}× what the bare pass-through adds.`;
   await gateway.stop();
   await passThrough.close();
+  if (process.env.BENCH_ONLY === 'latency') {
+    process.stdout.write(`${added.join('\n')}\n(BENCH_ONLY=latency: docs/BENCHMARKS.md left as it is)\n`);
+    await upstream.close();
+    agent.destroy();
+    return;
+  }
 
   process.stdout.write(`holding ${PENDING} pending requests in a separate gateway process…\n`);
   const pending = await pendingMemory(PENDING);
@@ -210,15 +222,32 @@ ${added.join('\n')}
 
 ## Reading these numbers
 
-The 1.5× target is **not met**. What Airlock adds is almost all SQLite, by design: a request is written (with its
-audit-chain event and a signed chain head) *before* anything is forwarded, and the session is finished (answer,
-timeline, chain event) *before* the caller gets the answer's last bytes, so a caller that has the whole answer implies
-a finished record. That is two write transactions per request on the \`sqlite3\` package's thread pool, about
-0.7 ms each here; a bare pass-through writes nothing. Under concurrency the single connection serializes them, which
-caps throughput (writes arriving together share one transaction). The first streamed byte waits for the first
-transaction; after it, chunks are relayed as they arrive (with masking on, each event waits only until the masker
-has decided its text). Next steps if this matters more than the durability order: fewer statements per transaction
-(the signed head in the event row instead of \`meta\`) and, above all, one \`exec\` per transaction: measured here, the same three-statement transaction costs 300 µs as awaited prepared statements and 65 µs as one \`exec\` (the thread-pool round trip per statement is the cost), which would take about 1 ms off every request.
+${verdict}
+
+Recording and encryption stay on the request's path, but SQLite no longer does. Before a request is forwarded, Airlock
+seals its body and preview with a fresh session key and appends them to the journal (\`journal/\` in the data dir, one
+synchronous write). Before the caller gets the answer's last bytes, it seals the answer and the timeline and appends
+them the same way. SQLite gets both a few milliseconds later: all the writes queued in that time go in one transaction,
+as literal SQL in a single \`exec\` (one thread-pool round trip), with one signed audit-chain head per batch. A gateway
+killed in between replays its journal on the next start (tested with SIGKILL). Under load the batches grow, and the
+signatures and round trips are shared.
+
+Why 1.5× of a bare pass-through is out of reach: on a warm loopback the pass-through adds only a few tens of
+microseconds, because it parses nothing and writes nothing. Airlock's work per request, even with SQLite off the path,
+costs more than that on its own:
+- reading and parsing the JSON body, checking the caller key, and policy;
+- a session key and four AES-256-GCM seals;
+- two journal appends;
+- masking the answer;
+- keyed hashes for conversation linking and search.
+
+In this benchmark the client, the stand-in and both proxies share one Node process and its two cores, so every
+microsecond of that CPU shows in the latency. The 10-concurrent rows measure CPU per request more than latency.
+
+Before the journal and batched writes, the same benchmark gave these figures, with two awaited SQLite transactions per
+request:
+- sequential JSON: Airlock added 2.29 ms (25.8× the pass-through);
+- 10 concurrent: 550 req/s for JSON and 373 req/s streamed.
 
 ## ${PENDING.toLocaleString('en')} requests held at once
 

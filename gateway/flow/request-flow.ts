@@ -1,5 +1,6 @@
 // One RequestFlow per inference request: it carries all the request's state through the stages, and its hold.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { randomBytesPooled } from '../store/random.js';
 import { countTokens } from 'gpt-tokenizer';
 import type { Decision, RequestStatus, TimelineEvent, TimelineType } from '../api/types.js';
 import type { AirlockError } from '../errors.js';
@@ -36,7 +37,7 @@ let counter = 0;
 export function newRequestId(now = Date.now()): string {
   // Time-ordered ids, so that newest-first is also id order.
   counter = (counter + 1) % 0x10000;
-  return `req_${now.toString(36).padStart(9, '0')}${counter.toString(36).padStart(4, '0')}${randomBytes(4).toString('hex')}`;
+  return `req_${now.toString(36).padStart(9, '0')}${counter.toString(36).padStart(4, '0')}${randomBytesPooled(4).toString('hex')}`;
 }
 
 export class RequestFlow {

@@ -33,10 +33,11 @@ export class Recorder {
         model: flow.model,
         stream: flow.stream,
         policy: flow.policy?.rule ?? null,
-        tokens: flow.tokens,
+        tokens: () => flow.tokens,
         timeoutAt: flow.timeoutAt,
         convHash: hashes.full,
         body: flow.body,
+        rawBody: flow.adapter.method === 'POST' ? flow.rawBody : undefined,
         preview: flow.preview,
       });
     } catch (err) {

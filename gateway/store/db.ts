@@ -63,6 +63,7 @@ export class Database {
 
   exec(sql: string): Promise<void> {
     if (this.closed) return Promise.reject(new Error('the store is closed'));
+    if (this.inTransaction && !this.txScope.getStore()) return this.writeLock.then(() => this.exec(sql));
     return new Promise((resolve, reject) => this.db.exec(sql, (err) => (err ? reject(err) : resolve())));
   }
 

@@ -1,7 +1,7 @@
 // The write-ahead journal: a request's record and its finish are appended here (synchronously, already encrypted)
 // before the request is forwarded and before the caller gets the answer's last bytes; SQLite gets them moments later,
 // in batches, off the request's path. A gateway killed in between replays its journal into SQLite on the next start.
-import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Row, SqlValue } from './db.js';
 
@@ -14,9 +14,10 @@ export type JournalEntry =
 
 /** The journals this process has open (their file-name prefix): never replayed by a store this process opens. */
 const live = new Set<string>();
+let opened = 0;
 
 /** A journal file starts a new generation past this size; a generation whose writes are all committed is deleted. */
-const ROTATE_BYTES = 4 * 1024 * 1024;
+const ROTATE_BYTES = 8 * 1024 * 1024;
 
 export class Journal {
   private fd: number;
@@ -26,7 +27,8 @@ export class Journal {
   private readonly open = new Map<number, number>();
   /** Generations holding a write SQLite refused: kept on disk for the next start to retry. */
   private readonly kept = new Set<number>();
-  private readonly prefix = `${process.pid}-${Date.now().toString(36)}`;
+  /** pid-stamp: the stamp orders journals by age and tells apart two journals one process opens in one millisecond. */
+  private readonly prefix = `${process.pid}-${(Date.now() * 100 + (opened++ % 100)).toString(36)}`;
 
   constructor(private readonly dir: string) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -54,12 +56,9 @@ export class Journal {
       return;
     }
     this.open.delete(generation);
-    if (this.kept.has(generation)) return;
-    if (generation !== this.generation) unlinkSync(this.file(generation));
-    else if (this.size > 0) {
-      ftruncateSync(this.fd, 0);
-      this.size = 0;
-    }
+    // A full generation goes once all of it is in SQLite. The current one is not truncated each time it is: appending
+    // to a file is cheap, shrinking and regrowing it is not (a replay skips what SQLite already has).
+    if (generation !== this.generation && !this.kept.has(generation)) unlinkSync(this.file(generation));
   }
 
   /** At a clean stop: with every write settled, nothing is left to replay. */

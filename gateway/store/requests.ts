@@ -3,7 +3,7 @@ import type { Decision, ErrorRecord, Protocol, RequestDetail, RequestList, Reque
 import { insertSql, sqlLiteral, type Database, type Row, type SqlValue } from './db.js';
 import { orphanedJournals, retireJournal, type Journal } from './journal.js';
 import { WriteQueue } from './write-queue.js';
-import { decryptField, encryptField, type SessionCrypto } from './session-crypto.js';
+import { decryptField, encryptField, encryptJson, type SessionCrypto } from './session-crypto.js';
 import { auditChain, type AuditChain } from '../audit/chain.js';
 
 export interface NewRequest {
@@ -16,10 +16,13 @@ export interface NewRequest {
   model: string;
   stream: boolean;
   policy: string | null;
-  tokens: number;
+  /** A count, or how to count: then it is counted off the request's path, when the batch is written. */
+  tokens: number | (() => number);
   timeoutAt: number | null;
   convHash: string | null;
   body: unknown;
+  /** The body's JSON exactly as it came, sealed as is (no second serialization of a large prompt). */
+  rawBody?: Buffer;
   preview: string;
 }
 
@@ -110,7 +113,9 @@ export class RequestStore {
   /** Seals a new request's text under a fresh session key: the row as it will be stored. */
   private seal(r: NewRequest): Row {
     const { key, wrapped } = this.crypto.newSessionKey(r.id);
-    const values = [r.id, r.createdAt, r.createdAt, r.status, r.caller, r.protocol, r.path, r.model, r.stream ? 1 : 0, r.policy, r.tokens, r.timeoutAt, r.convHash, wrapped, encryptField(key, r.id, 'body', r.body), encryptField(key, r.id, 'preview', r.preview)];
+    const body = r.rawBody ? encryptJson(key, r.id, 'body', r.rawBody) : encryptField(key, r.id, 'body', r.body);
+    const tokens = typeof r.tokens === 'number' ? r.tokens : null;
+    const values = [r.id, r.createdAt, r.createdAt, r.status, r.caller, r.protocol, r.path, r.model, r.stream ? 1 : 0, r.policy, tokens, r.timeoutAt, r.convHash, wrapped, body, encryptField(key, r.id, 'preview', r.preview)];
     const row = Object.fromEntries(INSERT_COLUMNS.map((column, i) => [column, values[i]])) as Row;
     this.keys.set(r.id, key);
     this.inserted.set(r.id, row);
@@ -136,24 +141,26 @@ export class RequestStore {
       this.forget(r.id);
       throw err;
     }
-    this.queueInsert(row, generation).catch((err: unknown) => this.onWriteFailed(err, r.id));
+    this.queueInsert(row, generation, r.tokens).catch((err: unknown) => this.onWriteFailed(err, r.id));
   }
 
   /** Records a request and waits until it is in SQLite. */
   async insert(r: NewRequest): Promise<void> {
     const row = this.seal(r);
     try {
-      await this.queueInsert(row);
+      await this.queueInsert(row, undefined, r.tokens);
     } catch (err) {
       this.forget(r.id);
       throw err;
     }
   }
 
-  private queueInsert(row: Row, generation?: number): Promise<void> {
+  private queueInsert(row: Row, generation?: number, tokens?: NewRequest['tokens']): Promise<void> {
     const id = String(row.id);
     return this.writes.push({
       apply: async (chain) => {
+        // Counted here, off the request's path; a replayed row whose count was never made gets the usual estimate.
+        row.tokens ??= typeof tokens === 'function' ? tokens() : Math.ceil(Math.max(0, (row.body as Buffer).length - 28) / 4);
         await chain.recordRequest('request.recorded', id, { actor: String(row.caller), at: Number(row.created_at), withStatus: false, row });
         chain.sql(insertSql('requests', row));
       },
@@ -397,9 +404,10 @@ export class RequestStore {
     const rows: [Buffer, string][] = [];
     for (const [id, text] of texts) for (const term of this.searchTerms(text)) rows.push([term, id]);
     await this.settled(); // their requests' rows first
+    // Literal SQL in one exec per few thousand terms: binding that many parameters one by one costs more than the insert.
     for (let i = 0; i < rows.length; i += 4000) {
-      const part = rows.slice(i, i + 4000);
-      await this.db.run(`INSERT OR IGNORE INTO search_terms (term, request_id) VALUES ${part.map(() => '(?, ?)').join(',')}`, part.flat());
+      const values = rows.slice(i, i + 4000).map(([term, id]) => `(${sqlLiteral(term)}, ${sqlLiteral(id)})`);
+      await this.db.exec(`INSERT OR IGNORE INTO search_terms (term, request_id) VALUES ${values.join(',')}`);
     }
   }
 

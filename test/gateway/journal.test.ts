@@ -1,5 +1,6 @@
 // The write path: records are sealed and journaled on the request's path and reach SQLite in batches; a gateway killed
 // in between loses nothing (its journal is replayed on the next start), and literal SQL carries any value intact.
+import { createHmac } from 'node:crypto';
 import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -122,7 +123,7 @@ describe('the journal', () => {
     expect(await other.requests.replayJournals(journalDir)).toEqual({ files: 0, applied: 0, failed: 0 });
 
     await store.requests.settled();
-    expect(statSync(join(journalDir, file)).size).toBe(0);
+    expect((await store.requests.get('req_0001', overlay))?.status).toBe('approved');
     store.requests.useJournal(null);
     journal.close();
     expect(existsSync(join(journalDir, file))).toBe(false);
@@ -141,6 +142,14 @@ describe('the journal', () => {
     expect(() => store.requests.recordFinish('req_0001', finished('x'))).toThrow(/no session key/);
     store.requests.useJournal(null);
     broken.close();
+  });
+
+  it('keyed hashes are HMAC-SHA256 under the index key', async () => {
+    const store = await openStore();
+    const indexKey = createHmac('sha256', store.dataKey).update('airlock:index').digest();
+    for (const value of ['', 'word', 'ünïcode 🦘', Buffer.alloc(200, 7)]) {
+      expect(store.crypto.hmac(value).equals(createHmac('sha256', indexKey).update(value).digest())).toBe(true);
+    }
   });
 
   it('reads wait for the writes queued before them', async () => {
