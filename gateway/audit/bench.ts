@@ -10,17 +10,18 @@ import { exportToFile } from './export.js';
 const PROMPT = 'Summarise the attached support ticket in three bullet points and suggest a reply. '.repeat(12);
 const ANSWER_WORDS = 'The customer reports a failed card payment on the annual plan and asks for a refund of the duplicate charge. '.repeat(5).split(/(?<= )/);
 
-async function record(store: SessionStore, i: number, createdAt: number): Promise<void> {
+/** Queues one session's writes (the store batches them); resolves once they are in. */
+function record(store: SessionStore, i: number, createdAt: number): Promise<unknown> {
   const id = `req_bench${String(i).padStart(7, '0')}`;
-  await store.requests.insert({
+  const inserted = store.requests.insert({
     id, createdAt, status: 'pending', caller: `app-${i % 7}`, protocol: 'openai-chat', path: '/v1/chat/completions', model: i % 3 ? 'gpt-4o' : 'gpt-4o-mini',
     stream: true, policy: null, tokens: 240, timeoutAt: null, convHash: null,
     body: { model: 'gpt-4o', stream: true, messages: [{ role: 'system', content: 'You are a support assistant.' }, { role: 'user', content: `${PROMPT} Ticket ${i}, reply to user${i}@example.com.` }] },
     preview: PROMPT.slice(0, 80),
   });
   const rejected = i % 10 === 0;
-  await store.requests.addDecision(id, { action: rejected ? 'reject' : 'approve', reviewer: `reviewer-${i % 4}`, reason: rejected ? 'contains customer data' : null, note: null, edited: false, at: new Date(createdAt + 4000).toISOString() });
-  await store.requests.finish(id, {
+  const decided = store.requests.addDecision(id, { action: rejected ? 'reject' : 'approve', reviewer: `reviewer-${i % 4}`, reason: rejected ? 'contains customer data' : null, note: null, edited: false, at: new Date(createdAt + 4000).toISOString() });
+  const finished = store.requests.finish(id, {
     status: rejected ? 'rejected' : 'completed',
     editedBody: null,
     response: rejected ? null : { status: 200, body: null, text: ANSWER_WORDS.join('') },
@@ -33,6 +34,7 @@ async function record(store: SessionStore, i: number, createdAt: number): Promis
     upstreamStatus: rejected ? null : 200,
     searchText: PROMPT,
   });
+  return Promise.all([inserted, decided, finished]);
 }
 
 export interface ExportBench {
@@ -50,7 +52,11 @@ export async function benchExport(n = 10_000): Promise<ExportBench> {
   const store = await openSessionStore(dataDir, passphraseProtector('bench passphrase'));
   try {
     const start = Date.now() - n * 60_000;
-    for (let i = 0; i < n; i++) await record(store, i, start + i * 60_000);
+    for (let from = 0; from < n; from += 200) {
+      const batch: Promise<unknown>[] = [];
+      for (let i = from; i < Math.min(n, from + 200); i++) batch.push(record(store, i, start + i * 60_000));
+      await Promise.all(batch);
+    }
     global.gc?.();
     const before = process.memoryUsage.rss();
     let peak = before;

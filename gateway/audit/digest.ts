@@ -10,10 +10,19 @@ export function sha256(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
+/** Blob digests by blob: a request's sealed body is digested when it is recorded and again when it finishes. */
+const blobDigests = new WeakMap<Uint8Array, string>();
+
+function blobDigest(value: Uint8Array): string {
+  let digest = blobDigests.get(value);
+  if (digest === undefined) blobDigests.set(value, (digest = sha256(value)));
+  return digest;
+}
+
 /** A stored value as the chain sees it: blobs by their SHA-256, everything else as stored. */
 function cell(value: unknown): unknown {
   if (value === null || value === undefined) return null;
-  if (value instanceof Uint8Array) return { sha256: sha256(value) };
+  if (value instanceof Uint8Array) return { sha256: blobDigest(value) };
   if (typeof value === 'bigint') return value.toString();
   return value;
 }

@@ -85,6 +85,7 @@ export class RequestStore {
   /** What this process inserted for requests still in flight: the finish event's digest needs no read back. */
   private readonly inserted = new Map<string, Row>();
   private readonly writes: WriteQueue;
+  private readonly commonTerms = new Map<string, Buffer>();
   private journal: Journal | null = null;
   /** Where a write that nobody waits for reports that SQLite refused it (the gateway logs it). */
   onWriteFailed: (err: unknown, requestId: string) => void = () => undefined;
@@ -94,7 +95,7 @@ export class RequestStore {
     private readonly crypto: SessionCrypto,
     options: { batchDelayMs?: number } = {},
   ) {
-    this.writes = new WriteQueue(() => this.audit, options.batchDelayMs ?? 4);
+    this.writes = new WriteQueue(db, () => this.audit, options.batchDelayMs ?? 4);
     db.addPendingWrites(() => this.settled());
   }
 
@@ -490,7 +491,17 @@ export class RequestStore {
   }
 
   private term(word: string): Buffer {
-    return this.crypto.hmac(`term:${word}`).subarray(0, 12);
+    // Everyday words recur in almost every prompt and answer: their keyed hashes are kept (short, letters only, so
+    // no token, number or key lingers in memory), everything else is hashed each time.
+    const common = word.length <= 16 && COMMON_WORD.test(word);
+    const known = common ? this.commonTerms.get(word) : undefined;
+    if (known) return known;
+    const term = this.crypto.hmac(`term:${word}`).subarray(0, 12);
+    if (common) {
+      if (this.commonTerms.size >= 20_000) this.commonTerms.clear();
+      this.commonTerms.set(word, term);
+    }
+    return term;
   }
 
   private searchTerms(text: string): Buffer[] {
@@ -503,6 +514,8 @@ function withoutRaw(response: (ResponseRecord & { raw?: { text: string } }) | nu
   const { raw: _raw, ...rest } = response;
   return { ...rest, revealable: true };
 }
+
+const COMMON_WORD = /^\p{Ll}+$/u;
 
 /** Lower-cased unique words: the unit of the encrypted search index. */
 export function searchWords(text: string): string[] {

@@ -1,23 +1,16 @@
 // Per-session keys: every request gets its own key, wrapped by the data key, so one session can be shredded alone.
-import { createHash, createHmac, type Hash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { open, seal } from './keyring.js';
 import { randomBytesPooled } from './random.js';
 
 export class SessionCrypto {
   private readonly wrapKey: Buffer;
   private readonly indexKey: Buffer;
-  private readonly inner: Hash;
-  private readonly outer: Hash;
 
   constructor(dataKey: Buffer) {
     // Separate keys for wrapping and for keyed hashes, derived so one never serves as the other.
     this.wrapKey = createHmac('sha256', dataKey).update('airlock:wrap').digest();
     this.indexKey = createHmac('sha256', dataKey).update('airlock:index').digest();
-    // HMAC-SHA256 with the index key absorbed once: each keyed hash copies these two states (RFC 2104, same output).
-    const block = Buffer.alloc(64);
-    this.indexKey.copy(block);
-    this.inner = createHash('sha256').update(block.map((b) => b ^ 0x36));
-    this.outer = createHash('sha256').update(block.map((b) => b ^ 0x5c));
   }
 
   newSessionKey(id: string): { key: Buffer; wrapped: Buffer } {
@@ -31,8 +24,7 @@ export class SessionCrypto {
 
   /** Keyed hash for values that must be findable but never stored plain (search terms, conversation prefixes). */
   hmac(value: string | Buffer): Buffer {
-    const inner = this.inner.copy().update(value).digest();
-    return this.outer.copy().update(inner).digest();
+    return createHmac('sha256', this.indexKey).update(value).digest();
   }
 }
 

@@ -1,6 +1,7 @@
 // Group commit: the store's writes queue here and go to SQLite together, one transaction (and one signed chain head)
 // per batch, in the order they were queued. The request path only queues; a read that must see a write waits for it.
 import type { AuditChain, ChainWriter } from '../audit/chain.js';
+import type { Database } from './db.js';
 
 export interface QueuedWrite {
   /** Writes the change inside the batch's transaction (statements buffered on the chain writer where possible). */
@@ -28,12 +29,15 @@ export class WriteQueue {
    *   work of writing runs between requests instead of once per request.
    */
   constructor(
+    private readonly db: Database,
     private readonly chain: () => AuditChain,
     private readonly delayMs: number,
   ) {}
 
   /** Queues a write; resolves when it is committed, rejects when SQLite refused it. */
   push(write: QueuedWrite): Promise<void> {
+    // Its batch needs the connection's write lock, which a caller's open transaction would hold while waiting for it.
+    if (this.db.inTransactionScope) return Promise.reject(new Error('store writes go in batches of their own: queue them outside db.transaction()'));
     const done = new Promise<void>((resolve, reject) => this.pending.push({ ...write, resolve, reject }));
     this.newest = done.catch(() => undefined);
     if (!this.flushing) this.schedule(this.delayMs);
