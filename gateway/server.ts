@@ -80,12 +80,14 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const logger = opts.logger ?? pino({ level: process.env.AIRLOCK_LOG_LEVEL ?? 'info', redact: { paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'key', 'token'], remove: true } });
   const config = opts.config ?? (opts.configPath ? await loadConfigFile(opts.configPath) : defaultConfig());
   const store = await openSessionStore(opts.dataDir, opts.keyProtector);
-  store.requests.onWriteFailed = (err, requestId) => logger.error({ err, requestId }, 'a store write failed; it stays in the journal for the next start');
+  store.requests.onWriteFailed = (err, requestId) => logger.error({ err, requestId }, 'SQLite refused a write; what was journaled of it is replayed at the next start');
   // What a killed gateway had journaled but not yet written goes in first; then anything it left open is closed out.
   const journalDir = join(opts.dataDir, JOURNAL_DIR);
+  store.requests.onWritesHeldUp = (err, waiting) => logger.warn({ err, waiting }, 'SQLite is not taking writes for now; they wait in the journal and go again');
   const replayed = await store.requests.replayJournals(journalDir);
-  if (replayed.applied > 0 || replayed.failed > 0) logger.warn(replayed, 'replayed the journal of a gateway that did not stop cleanly');
-  const journal = new Journal(journalDir);
+  if (replayed.files > 0) logger.warn(replayed, 'replayed the journal of a gateway that did not stop cleanly');
+  if (replayed.failed > 0 || replayed.rejectedLines > 1) logger.error(replayed, 'some journaled writes could not be applied; the files are kept in the journal folder as *.unapplied-*');
+  const journal = new Journal(journalDir, (line) => store.crypto.journalMac(line), (err) => logger.error({ err }, 'journal housekeeping failed'));
   store.requests.useJournal(journal);
   const interrupted = await store.requests.interruptOpen();
   if (interrupted > 0) logger.warn({ interrupted }, 'closed out requests left open by a previous run');
@@ -237,7 +239,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         // Let every flow answer its caller and finish its record.
         const deadline = Date.now() + 30_000;
         while (pipeline.active.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-        await recorder.drain();
+        // Bounded: with SQLite held up elsewhere, what is left stays journaled and the next start applies it.
+        await store.requests.settled(10_000);
         await store.requests.flushTerms().catch(() => undefined);
         server.closeIdleConnections();
         await new Promise<void>((r) => {
@@ -249,8 +252,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         });
         httpClient.close();
         await audit.stop();
-        await store.requests.settled();
-        store.requests.useJournal(null);
+        await store.requests.settled(10_000);
         journal.close();
         await store.close();
         logger.info('airlock gateway stopped');

@@ -48,8 +48,6 @@ export async function readHead(db: Database): Promise<ChainHead | null> {
 
 export class AuditChain {
   private key: SigningKey | null = null;
-  /** The chain head as of this process's last committed write (undefined: read it from the store). */
-  private head: ChainHead | null | undefined = undefined;
 
   constructor(
     private readonly db: Database,
@@ -61,25 +59,12 @@ export class AuditChain {
     return this.serialized(fn).then(({ result }) => result);
   }
 
-  /**
-   * One transaction per call; the store's Database serializes transactions on a connection (and nests them). When
-   * another process appended since the head was cached, the transaction's first event takes a seq already taken: it
-   * rolls back and runs once more from the real head.
-   */
+  /** One transaction per call; the store's Database serializes transactions on a connection (and nests them). */
   private async serialized<T>(fn: (chain: ChainWriter) => Promise<T>): Promise<{ result: T; key: SigningKey }> {
-    const nested = this.db.inTransactionScope;
-    for (let attempt = 0; ; attempt++) {
-      const cached = this.head !== undefined;
-      try {
-        const done = await this.db.transaction(() => this.inTransaction(fn));
-        // Cached only once committed: a rolled-back transaction may have made a key that is not stored.
-        this.key ??= done.key;
-        return done;
-      } catch (err) {
-        this.head = undefined;
-        if (nested || attempt > 0 || !cached || (err as { code?: string }).code !== 'SQLITE_CONSTRAINT') throw err;
-      }
-    }
+    const done = await this.db.transaction(() => this.inTransaction(fn));
+    // Cached only once committed: a rolled-back transaction may have made a key that is not stored.
+    this.key ??= done.key;
+    return done;
   }
 
   action(actor: string, type: string, detail: Record<string, unknown>, requestId: string | null = null): Promise<EventRef> {
@@ -97,8 +82,8 @@ export class AuditChain {
 
   private async inTransaction<T>(fn: (chain: ChainWriter) => Promise<T>): Promise<{ result: T; key: SigningKey }> {
     const { db } = this;
-    // The head is cached between transactions (see serialized() for another process's appends).
-    const head = this.head !== undefined ? this.head : await readHead(db);
+    // Read in the transaction, under its write lock: whatever another process appended (or pruned) is seen.
+    const head = await readHead(db);
     let seq = head?.seq ?? 0;
     let prev = head?.hash ?? GENESIS;
     let key = this.key ?? (await loadSigningKey(db, this.crypto));
@@ -154,17 +139,12 @@ export class AuditChain {
     }
     const result = await fn(writer);
     // One signed head per transaction, written in it: the transaction's events and their signature commit together.
-    let next = head;
     if (seq !== (head?.seq ?? 0)) {
       const signature = sign(null, headMessage(key.gatewayId, seq, prev), key.privateKey).toString('base64');
-      next = { seq, hash: prev, at: Date.now(), sig: signature };
+      const next: ChainHead = { seq, hash: prev, at: Date.now(), sig: signature };
       buffered.push(`INSERT INTO meta (key, value) VALUES (${sqlLiteral(META_HEAD)}, ${sqlLiteral(JSON.stringify(next))}) ON CONFLICT (key) DO UPDATE SET value = excluded.value`);
     }
     await flush();
-    this.head = next;
-    db.onRollback(() => {
-      this.head = undefined;
-    });
     return { result, key };
   }
 

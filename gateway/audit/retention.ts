@@ -22,6 +22,8 @@ export async function applyRetention(store: SessionStore, maxAgeMs: number, now 
   const { db } = store;
   const before = now - maxAgeMs;
   await store.db.settle();
+  // The journal must not keep what is deleted here: its entries so far leave the disk once they are in SQLite.
+  store.requests.sealJournal();
   return store.requests.audit.write(async (chain) => {
     const rows = await db.all<{ id: string }>(
       `SELECT id FROM requests WHERE created_at < ? AND NOT (status IN (${IN_FLIGHT.map(() => '?').join(',')}) AND completed_at IS NULL) ORDER BY id`,
@@ -61,6 +63,7 @@ export async function applyRetention(store: SessionStore, maxAgeMs: number, now 
 export async function shredSession(store: SessionStore, id: string, actor: string): Promise<EventRef> {
   const { db } = store;
   await db.settle();
+  store.requests.sealJournal(); // its wrapped key must not outlive the shredding in the journal
   return store.requests.audit.write(async (chain) => {
     const row = await db.get<{ status: string; session_key: Buffer | null; completed_at: number | null }>('SELECT status, session_key, completed_at FROM requests WHERE id = ?', [id]);
     if (!row) throw new Error(`no session ${id}`);

@@ -246,8 +246,15 @@ export class Pipeline {
     }
     if (flow.status === 'failed') flow.mark('failed', { detail: error?.message });
     this.active.delete(flow);
-    // The record first, then the answer's last bytes (a flow refused before it was recorded has no record).
-    if (flow.status !== null) this.deps.recorder.finish(flow);
+    // The record first, then the answer's last bytes (a flow refused before it was recorded has no record). A session
+    // that cannot be put on record is not answered in full: the caller gets an error instead of the last bytes.
+    const recorded = flow.status === null || this.deps.recorder.finish(flow);
+    if (!recorded && flow.finalChunk !== null) {
+      flow.finalChunk = null;
+      flow.answerHead = null;
+      flow.reply.fail(new AirlockError('store_unavailable', { message: 'Airlock could not record the answer, so it was not delivered.' }));
+    }
+    if (flow.answerHead) flow.reply.start(flow.answerHead.status, flow.answerHead.headers);
     // An upstream's own error answer passes through as it came; Airlock's errors go out in the protocol's shape.
     if (flow.finalChunk !== null) flow.reply.end(flow.finalChunk.length > 0 ? flow.finalChunk : undefined);
     else if (error) flow.reply.fail(error);

@@ -59,6 +59,8 @@ export class RequestFlow {
    * implies a finished record (a hard kill right after loses nothing).
    */
   finalChunk: Buffer | string | null = null;
+  /** A whole (non-streamed) answer's status and headers: sent with finalChunk, once the session is on record. */
+  answerHead: { status: number; headers: Record<string, string> } | null = null;
   /** An answer held for review: the bytes the caller will get once it is approved. */
   heldAnswer: { status: number; headers: Record<string, string>; chunks: (Buffer | string)[]; stream: boolean } | null = null;
   /** Approvals given so far (two-person rule). */

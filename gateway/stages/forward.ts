@@ -111,7 +111,8 @@ export async function forward(flow: RequestFlow, incoming: IncomingHttpHeaders, 
   if (opts.holdAnswer && upstream.status < 400) flow.heldAnswer = { status: upstream.status, headers: answerHeaders, chunks: [raw], stream: false };
   else if (reply.earlyStream) reply.fail(new AirlockError('upstream_error', { message: 'The upstream answered a stream request without a stream.' }));
   else {
-    reply.start(upstream.status, answerHeaders);
+    // Head and body go out together once the session is on record (Pipeline.finish).
+    flow.answerHead = { status: upstream.status, headers: answerHeaders };
     flow.finalChunk = raw;
   }
   flow.result = { status: upstream.status, headers: upstream.headers, text: upstream.status < 400 ? flow.adapter.answerText(parsed) : '', rawText, body: parsed };
@@ -130,12 +131,14 @@ export async function release(flow: RequestFlow): Promise<void> {
   if (held.stream) {
     if (!reply.headersSent) reply.start(held.status, held.headers);
     else reply.stopKeepAlive();
-    for (const chunk of held.chunks) if (chunk.length > 0 && !reply.write(chunk)) await reply.drained();
-    flow.finalChunk = '';
+    // All but the last piece now; the last once the session is on record (Pipeline.finish).
+    const last = held.chunks.length - 1;
+    for (let i = 0; i < last; i++) if (held.chunks[i].length > 0 && !reply.write(held.chunks[i])) await reply.drained();
+    flow.finalChunk = last >= 0 ? held.chunks[last] : '';
   } else if (reply.earlyStream) {
     reply.fail(new AirlockError('upstream_error', { message: 'The upstream answered a stream request without a stream.' }));
   } else {
-    reply.start(held.status, held.headers);
+    flow.answerHead = { status: held.status, headers: held.headers };
     flow.finalChunk = Buffer.concat(held.chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : c)));
   }
   flow.heldAnswer = null;

@@ -61,8 +61,11 @@ export class Recorder {
     });
   }
 
-  /** Sealed and journaled before this returns, so a caller that has the whole answer implies a finished session. */
-  finish(flow: RequestFlow): void {
+  /**
+   * Sealed and journaled before this returns, so a caller that has the whole answer implies a finished session. False
+   * when it could not be journaled (it still goes to SQLite): the caller must then not get the answer's last bytes.
+   */
+  finish(flow: RequestFlow): boolean {
     try {
       this.store.requests.recordFinish(flow.id, {
         status: flow.status!,
@@ -75,7 +78,9 @@ export class Recorder {
       });
     } catch (err) {
       this.logger.error({ err, requestId: flow.id }, 'cannot record the end of the session');
+      return false;
     }
+    return true;
   }
 
   /** The masked answer; the raw one too only when an admin chose to record raw answers (revealed on demand, audited). */
@@ -83,11 +88,6 @@ export class Recorder {
     const record: { status: number; body: unknown; text: string; raw?: { text: string } } = { status: result.status, body: result.body, text: result.text };
     if (this.options.recordRawAnswers && result.rawText !== result.text) record.raw = { text: result.rawText };
     return record;
-  }
-
-  /** Waits until everything recorded so far is in SQLite. */
-  drain(): Promise<void> {
-    return this.store.requests.settled();
   }
 }
 

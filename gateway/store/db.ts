@@ -10,7 +10,6 @@ export class Database {
   private writeLock: Promise<void> = Promise.resolve();
   private inTransaction = false;
   private readonly txScope = new AsyncLocalStorage<true>();
-  private rollbackHooks: (() => void)[] = [];
   /** Hot statements are prepared once and reused (sqlite3 otherwise prepares and finalizes on every call). */
   private readonly statements = new Map<string, sqlite3.Statement>();
 
@@ -54,11 +53,6 @@ export class Database {
   /** Resolves once every write accepted so far is committed (or has failed): reads that must see them wait here first. */
   async settle(): Promise<void> {
     for (const settle of this.pendingWrites) await settle();
-  }
-
-  /** Calls `hook` if the current transaction rolls back (for state cached from inside it). */
-  onRollback(hook: () => void): void {
-    if (this.txScope.getStore()) this.rollbackHooks.push(hook);
   }
 
   exec(sql: string): Promise<void> {
@@ -141,12 +135,10 @@ export class Database {
           return result;
         } catch (err) {
           await this.exec('ROLLBACK').catch(() => undefined);
-          for (const hook of this.rollbackHooks) hook();
           throw err;
         }
       });
     } finally {
-      this.rollbackHooks = [];
       this.inTransaction = false;
       release();
     }

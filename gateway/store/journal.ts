@@ -1,7 +1,13 @@
 // The write-ahead journal: a request's record and its finish are appended here (synchronously, already encrypted)
 // before the request is forwarded and before the caller gets the answer's last bytes; SQLite gets them moments later,
 // in batches, off the request's path. A gateway killed in between replays its journal into SQLite on the next start.
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+//
+// Each line carries a MAC under a key derived from the data key, so a line nobody with the key wrote is never applied.
+// A journal belongs to one gateway: its file name says which host (hashed) and process, and a running gateway touches
+// its file every few seconds, so another host's gateway can tell a live journal from one left by a kill.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { closeSync, existsSync, ftruncateSync, futimesSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Row, SqlValue } from './db.js';
 
@@ -12,38 +18,74 @@ export type JournalEntry =
   | { op: 'insert'; row: Row }
   | { op: 'finish'; id: string; changed: Row };
 
+/** Keyed MAC of a journal line (see SessionCrypto.journalMac). */
+export type LineMac = (line: string) => Buffer;
+
+/** A journal file starts a new generation past this size; a generation whose writes are all committed is deleted. */
+const ROTATE_BYTES = 8 * 1024 * 1024;
+/** Once every write is in SQLite, the current file is emptied after this quiet spell (not after every batch: cheap). */
+const EMPTY_AFTER_MS = 1000;
+/** A running gateway touches its journal this often; another host's journal untouched for STALE_MS is orphaned. */
+const HEARTBEAT_MS = 5000;
+const STALE_MS = 30_000;
+
+const HOST = createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
+const NAME = /^([0-9a-f]{8})-(\d+)-([0-9a-z]+)-(\d+)\.log$/;
+
 /** The journals this process has open (their file-name prefix): never replayed by a store this process opens. */
 const live = new Set<string>();
 let opened = 0;
 
-/** A journal file starts a new generation past this size; a generation whose writes are all committed is deleted. */
-const ROTATE_BYTES = 8 * 1024 * 1024;
-
 export class Journal {
-  private fd: number;
+  private fd = -1;
   private generation = 0;
   private size = 0;
+  /** A failed append may have left part of a line behind: the next one starts on a line of its own. */
+  private torn = false;
+  private closed = false;
   /** Generation → its writes not yet committed to SQLite. */
   private readonly open = new Map<number, number>();
   /** Generations holding a write SQLite refused: kept on disk for the next start to retry. */
   private readonly kept = new Set<number>();
-  /** pid-stamp: the stamp orders journals by age and tells apart two journals one process opens in one millisecond. */
-  private readonly prefix = `${process.pid}-${(Date.now() * 100 + (opened++ % 100)).toString(36)}`;
+  /** host-pid-stamp: the stamp orders journals by age and tells apart two journals one process opens in one millisecond. */
+  private readonly prefix = `${HOST}-${process.pid}-${(Date.now() * 100 + (opened++ % 100)).toString(36)}`;
+  private readonly heartbeat: NodeJS.Timeout;
+  private emptyTimer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly dir: string) {
+  constructor(
+    private readonly dir: string,
+    private readonly mac: LineMac,
+    private readonly onError: (err: unknown) => void = () => undefined,
+  ) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    this.fd = this.openGeneration();
+    this.fd = openSync(this.file(0), 'a', 0o600);
     live.add(this.prefix);
+    this.heartbeat = setInterval(() => this.guard(() => futimesSync(this.fd, new Date(), new Date())), HEARTBEAT_MS).unref();
   }
 
   /** Appends one entry; throws when it cannot be written (then nothing may go on as if it were recorded). */
   append(entry: JournalEntry): number {
+    if (this.closed) throw new Error('the journal is closed');
     if (this.size > ROTATE_BYTES || this.kept.has(this.generation)) this.rotate();
-    const line = Buffer.from(`${JSON.stringify(encodeEntry(entry))}\n`, 'utf8');
+    const json = JSON.stringify(encodeEntry(entry));
+    const line = Buffer.from(`${this.torn ? '\n' : ''}${this.mac(json).toString('base64')} ${json}\n`, 'utf8');
     let written = 0;
-    while (written < line.length) written += writeSync(this.fd, line, written, line.length - written);
+    try {
+      while (written < line.length) written += writeSync(this.fd, line, written, line.length - written);
+    } catch (err) {
+      // Take back a partial line, so the next entry is not glued to it (and lost with it at replay).
+      try {
+        ftruncateSync(this.fd, this.size);
+      } catch {
+        this.torn = true;
+      }
+      throw err;
+    }
+    this.torn = false;
     this.size += line.length;
     this.open.set(this.generation, (this.open.get(this.generation) ?? 0) + 1);
+    if (this.emptyTimer) clearTimeout(this.emptyTimer);
+    this.emptyTimer = null;
     return this.generation;
   }
 
@@ -56,28 +98,65 @@ export class Journal {
       return;
     }
     this.open.delete(generation);
-    // A full generation goes once all of it is in SQLite. The current one is not truncated each time it is: appending
-    // to a file is cheap, shrinking and regrowing it is not (a replay skips what SQLite already has).
-    if (generation !== this.generation && !this.kept.has(generation)) unlinkSync(this.file(generation));
+    if (this.kept.has(generation)) return;
+    if (generation !== this.generation) this.guard(() => unlinkSync(this.file(generation)));
+    else if (!this.emptyTimer && !this.closed) {
+      this.emptyTimer = setTimeout(() => this.empty(), EMPTY_AFTER_MS).unref();
+    }
+  }
+
+  /**
+   * Starts a new file, so the entries written so far leave the disk as soon as SQLite has them all (shredding and
+   * retention call this: the journal must not keep what the store has let go).
+   */
+  seal(): void {
+    if (!this.closed && this.size > 0) this.rotate();
   }
 
   /** At a clean stop: with every write settled, nothing is left to replay. */
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     live.delete(this.prefix);
-    closeSync(this.fd);
-    if (this.open.size === 0 && !this.kept.has(this.generation)) unlinkSync(this.file(this.generation));
+    clearInterval(this.heartbeat);
+    if (this.emptyTimer) clearTimeout(this.emptyTimer);
+    this.guard(() => closeSync(this.fd));
+    for (const generation of this.generationsOnDisk()) {
+      if (!this.open.has(generation) && !this.kept.has(generation)) this.guard(() => unlinkSync(this.file(generation)));
+    }
+  }
+
+  private empty(): void {
+    this.emptyTimer = null;
+    if (this.closed || this.open.has(this.generation) || this.kept.has(this.generation) || this.size === 0) return;
+    this.guard(() => {
+      ftruncateSync(this.fd, 0);
+      this.size = 0;
+    });
   }
 
   private rotate(): void {
-    closeSync(this.fd);
-    if (!this.open.has(this.generation) && !this.kept.has(this.generation)) unlinkSync(this.file(this.generation));
+    const next = openSync(this.file(this.generation + 1), 'a', 0o600); // throws before anything changed
+    const previous = { fd: this.fd, generation: this.generation };
+    this.fd = next;
     this.generation++;
     this.size = 0;
-    this.fd = this.openGeneration();
+    this.torn = false;
+    this.guard(() => closeSync(previous.fd));
+    if (!this.open.has(previous.generation) && !this.kept.has(previous.generation)) this.guard(() => unlinkSync(this.file(previous.generation)));
   }
 
-  private openGeneration(): number {
-    return openSync(this.file(this.generation), 'a', 0o600);
+  private generationsOnDisk(): number[] {
+    return Array.from({ length: this.generation + 1 }, (_, g) => g).filter((g) => existsSync(this.file(g)));
+  }
+
+  /** Housekeeping that fails (a file removed by hand, a read-only disk) is reported, never thrown into a write. */
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.onError(err);
+    }
   }
 
   private file(generation: number): string {
@@ -85,35 +164,71 @@ export class Journal {
   }
 }
 
-/** Journal files left by gateways that are no longer running, oldest first, with their entries. */
-export function orphanedJournals(dir: string): { file: string; entries: JournalEntry[] }[] {
+export interface OrphanedJournal {
+  file: string;
+  entries: JournalEntry[];
+  /** Lines that failed their MAC or did not parse (a line cut short by the kill is one). */
+  rejected: number;
+}
+
+/**
+ * Journal files left by gateways that are no longer running, oldest first, each claimed for this process (renamed, so
+ * two gateways starting together never replay the same file), with the entries whose MAC checks.
+ */
+export function claimOrphanedJournals(dir: string, mac: LineMac): OrphanedJournal[] {
   if (!existsSync(dir)) return [];
-  const files = readdirSync(dir)
-    .map((name) => ({ name, parts: /^(\d+)-([0-9a-z]+)-(\d+)\.log$/.exec(name) }))
-    .filter((f): f is { name: string; parts: RegExpExecArray } => f.parts !== null && !isRunning(Number(f.parts[1]), `${f.parts[1]}-${f.parts[2]}`))
-    .sort((a, b) => parseInt(a.parts[2], 36) - parseInt(b.parts[2], 36) || Number(a.parts[3]) - Number(b.parts[3]));
-  return files.map(({ name }) => {
-    const file = join(dir, name);
+  const claimed: { file: string; order: [number, number] }[] = [];
+  for (const name of readdirSync(dir)) {
+    const parts = NAME.exec(name);
+    if (!parts || isRunning(parts[1], Number(parts[2]), `${parts[1]}-${parts[2]}-${parts[3]}`, join(dir, name))) continue;
+    const file = join(dir, `${name}.replaying-${process.pid}`);
+    try {
+      renameSync(join(dir, name), file);
+    } catch {
+      continue; // another gateway claimed it first
+    }
+    claimed.push({ file, order: [parseInt(parts[3], 36), Number(parts[4])] });
+  }
+  claimed.sort((a, b) => a.order[0] - b.order[0] || a.order[1] - b.order[1]);
+  return claimed.map(({ file }) => {
     const entries: JournalEntry[] = [];
+    let rejected = 0;
     for (const line of readFileSync(file, 'utf8').split('\n')) {
       if (!line) continue;
+      const space = line.indexOf(' ');
+      const json = line.slice(space + 1);
       try {
-        entries.push(decodeEntry(JSON.parse(line)));
+        const given = Buffer.from(line.slice(0, space), 'base64');
+        const expected = mac(json);
+        if (space < 0 || given.length !== expected.length || !timingSafeEqual(given, expected)) throw new Error('bad MAC');
+        entries.push(decodeEntry(JSON.parse(json)));
       } catch {
-        // A line cut short by the kill: its write never returned, so nothing went on as if it were recorded.
+        rejected++;
       }
     }
-    return { file, entries };
+    return { file, entries, rejected };
   });
 }
 
 /** A replayed file is done with: deleted, or set aside (renamed) when some of it could not be applied. */
 export function retireJournal(file: string, failed: boolean): void {
-  if (failed) renameSync(file, file.replace(/\.log$/, `.unapplied-${Date.now()}`));
-  else unlinkSync(file);
+  try {
+    if (failed) renameSync(file, file.replace(/\.log\.replaying-\d+$/, `.unapplied-${Date.now()}`));
+    else unlinkSync(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
 }
 
-function isRunning(pid: number, prefix: string): boolean {
+function isRunning(host: string, pid: number, prefix: string, file: string): boolean {
+  if (host !== HOST) {
+    // Another host's (or container's) gateway on a shared data dir: alive while it keeps touching its file.
+    try {
+      return Date.now() - statSync(file).mtimeMs < STALE_MS;
+    } catch {
+      return true;
+    }
+  }
   if (pid === process.pid) return live.has(prefix); // else an earlier process that had our pid
   try {
     process.kill(pid, 0);
@@ -144,6 +259,6 @@ function encodeEntry(entry: JournalEntry): unknown {
 function decodeEntry(raw: { v: number; op: string; row?: Encoded; id?: string; changed?: Encoded }): JournalEntry {
   if (raw.v !== 1) throw new Error('unknown journal version');
   if (raw.op === 'insert' && raw.row) return { op: 'insert', row: decodeRow(raw.row) };
-  if (raw.op === 'finish' && raw.id && raw.changed) return { op: 'finish', id: raw.id, changed: decodeRow(raw.changed) };
+  if (raw.op === 'finish' && typeof raw.id === 'string' && raw.changed) return { op: 'finish', id: raw.id, changed: decodeRow(raw.changed) };
   throw new Error('unknown journal entry');
 }

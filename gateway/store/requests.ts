@@ -1,10 +1,10 @@
 // The request repository: sessions in, plain objects out; every prompt or answer text is sealed with the session's key.
 import type { Decision, ErrorRecord, Protocol, RequestDetail, RequestList, RequestStatus, RequestSummary, ResponseRecord, SessionRecord, Stats, TimelineEvent } from '../api/types.js';
 import { insertSql, sqlLiteral, type Database, type Row, type SqlValue } from './db.js';
-import { orphanedJournals, retireJournal, type Journal } from './journal.js';
+import { claimOrphanedJournals, retireJournal, type Journal } from './journal.js';
 import { WriteQueue } from './write-queue.js';
 import { decryptField, encryptField, encryptJson, type SessionCrypto } from './session-crypto.js';
-import { auditChain, type AuditChain } from '../audit/chain.js';
+import { auditChain, type AuditChain, type ChainWriter } from '../audit/chain.js';
 
 export interface NewRequest {
   id: string;
@@ -71,6 +71,16 @@ interface RequestRow {
   error: Buffer | null;
 }
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** How long a read waits for the writes queued before it (SQLite held up elsewhere: it reads what is there). */
+const READ_WAIT_MS = 3000;
+
+/** Blobs past this size are bound as parameters rather than written into the SQL text as hex. */
+const LITERAL_BLOB_LIMIT = 64 * 1024;
+
+const FINISH_COLUMNS = ['status', 'updated_at', 'completed_at', 'edited_body', 'response', 'error', 'error_code', 'timeline', 'upstream_status'];
+
 const INSERT_COLUMNS = ['id', 'created_at', 'updated_at', 'status', 'caller', 'protocol', 'path', 'model', 'stream', 'policy', 'tokens', 'timeout_at', 'conv_hash', 'session_key', 'body', 'preview'];
 
 const SUMMARY_COLUMNS = 'id, created_at, updated_at, status, caller, protocol, path, model, stream, policy, tokens, timeout_at, session_key, preview';
@@ -85,18 +95,21 @@ export class RequestStore {
   /** What this process inserted for requests still in flight: the finish event's digest needs no read back. */
   private readonly inserted = new Map<string, Row>();
   private readonly writes: WriteQueue;
-  private readonly commonTerms = new Map<string, Buffer>();
+  /** Requests whose record SQLite refused: what depends on it is refused too, until a restart replays the journal. */
+  private readonly refused = new Set<string>();
   private journal: Journal | null = null;
   /** Where a write that nobody waits for reports that SQLite refused it (the gateway logs it). */
   onWriteFailed: (err: unknown, requestId: string) => void = () => undefined;
+  /** Where the store says SQLite is not taking writes for now (they wait and go again). */
+  onWritesHeldUp: (err: unknown, waiting: number) => void = () => undefined;
 
   constructor(
     private readonly db: Database,
     private readonly crypto: SessionCrypto,
     options: { batchDelayMs?: number } = {},
   ) {
-    this.writes = new WriteQueue(db, () => this.audit, options.batchDelayMs ?? 4);
-    db.addPendingWrites(() => this.settled());
+    this.writes = new WriteQueue(db, () => this.audit, options.batchDelayMs ?? 4, (err, waiting) => this.onWritesHeldUp(err, waiting));
+    db.addPendingWrites(() => this.settledForRead());
   }
 
   /** The audit chain: the writes below append to it in the same transaction (gateway/audit). */
@@ -116,7 +129,9 @@ export class RequestStore {
     const { key, wrapped } = this.crypto.newSessionKey(r.id);
     const body = r.rawBody ? encryptJson(key, r.id, 'body', r.rawBody) : encryptField(key, r.id, 'body', r.body);
     const tokens = typeof r.tokens === 'number' ? r.tokens : null;
-    const values = [r.id, r.createdAt, r.createdAt, r.status, r.caller, r.protocol, r.path, r.model, r.stream ? 1 : 0, r.policy, tokens, r.timeoutAt, r.convHash, wrapped, body, encryptField(key, r.id, 'preview', r.preview)];
+    // Text as SQLite will store it (a lone surrogate becomes U+FFFD there): the chain digests what is stored.
+    const text = (value: string) => value.replace(LONE_SURROGATE, '\uFFFD');
+    const values = [r.id, r.createdAt, r.createdAt, r.status, text(r.caller), r.protocol, text(r.path), text(r.model), r.stream ? 1 : 0, r.policy === null ? null : text(r.policy), tokens, r.timeoutAt, r.convHash, wrapped, body, encryptField(key, r.id, 'preview', r.preview)];
     const row = Object.fromEntries(INSERT_COLUMNS.map((column, i) => [column, values[i]])) as Row;
     this.keys.set(r.id, key);
     this.inserted.set(r.id, row);
@@ -159,13 +174,24 @@ export class RequestStore {
   private queueInsert(row: Row, generation?: number, tokens?: NewRequest['tokens']): Promise<void> {
     const id = String(row.id);
     return this.writes.push({
-      apply: async (chain) => {
-        // Counted here, off the request's path; a replayed row whose count was never made gets the usual estimate.
-        row.tokens ??= typeof tokens === 'function' ? tokens() : Math.ceil(Math.max(0, (row.body as Buffer).length - 28) / 4);
-        await chain.recordRequest('request.recorded', id, { actor: String(row.caller), at: Number(row.created_at), withStatus: false, row });
-        chain.sql(insertSql('requests', row));
+      prepare: () => {
+        // Counted here, off the request's path and before the batch takes the write lock. A replayed row whose count
+        // was never made, or a prompt the tokenizer refuses, gets the usual estimate (a token per four characters).
+        if (row.tokens !== null) return;
+        try {
+          row.tokens = typeof tokens === 'function' ? tokens() : estimateTokens(row);
+        } catch {
+          row.tokens = estimateTokens(row);
+        }
       },
-      settled: (ok) => generation !== undefined && this.journal?.settled(generation, !ok),
+      apply: async (chain) => {
+        await chain.recordRequest('request.recorded', id, { actor: String(row.caller), at: Number(row.created_at), withStatus: false, row });
+        await writeRow(chain, this.db, 'INSERT INTO requests', row);
+      },
+      settled: (ok) => {
+        if (!ok) this.refused.add(id);
+        if (generation !== undefined) this.journal?.settled(generation, !ok);
+      },
     });
   }
 
@@ -187,6 +213,7 @@ export class RequestStore {
     ];
     await this.writes.push({
       apply: async (chain) => {
+        this.refuseAfterRefusedRecord(id);
         await chain.flush(); // the row's id is needed: this statement runs on its own
         const { lastID } = await this.db.run(`INSERT INTO decisions (request_id, action, reviewer, reason, note, edited, at) VALUES (?, ?, ?, ?, ?, ?, ?)`, values);
         await chain.recordDecision(lastID);
@@ -214,15 +241,23 @@ export class RequestStore {
 
   /**
    * Finishes a session on the answer's path: sealed and journaled at once (the caller may get its last bytes), in
-   * SQLite with the next batch. Throws when it cannot be journaled.
+   * SQLite with the next batch. Throws when it cannot be journaled: the write still goes to SQLite, but the caller
+   * must not get the answer's last bytes as if it were on record.
    */
   recordFinish(id: string, f: FinishedRequest): void {
     const changed = this.sealFinish(id, f);
-    const generation = this.journal?.append({ op: 'finish', id, changed });
     this.keys.delete(id);
-    this.queueFinish(id, changed, generation).catch((err: unknown) => this.onWriteFailed(err, id));
     // Search terms are not evidence: they are written after, off the answer's path.
     void this.indexTerms(id, f.searchText).catch(() => undefined);
+    let generation: number | undefined;
+    let unjournaled: unknown = null;
+    try {
+      generation = this.journal?.append({ op: 'finish', id, changed });
+    } catch (err) {
+      unjournaled = err;
+    }
+    this.queueFinish(id, changed, generation).catch((err: unknown) => this.onWriteFailed(err, id));
+    if (unjournaled !== null) throw unjournaled;
   }
 
   /** Finishes a session and waits until it is in SQLite. */
@@ -234,18 +269,26 @@ export class RequestStore {
   }
 
   private queueFinish(id: string, changed: Row, generation?: number): Promise<void> {
-    const assignments = Object.entries(changed).map(([column, value]) => `${column} = ${sqlLiteral(value)}`).join(', ');
     return this.writes
       .push({
         apply: async (chain) => {
-          chain.sql(`UPDATE requests SET ${assignments} WHERE id = ${sqlLiteral(id)}`);
+          this.refuseAfterRefusedRecord(id);
+          await writeRow(chain, this.db, 'UPDATE requests', changed, id);
           // The row as now stored, from what this process wrote (no read back); the chain vouches for it.
           const inserted = this.inserted.get(id);
           await chain.recordRequest('request.finished', id, { withStatus: true, row: inserted ? { ...inserted, ...changed } : undefined });
         },
-        settled: (ok) => generation !== undefined && this.journal?.settled(generation, !ok),
+        settled: (ok) => {
+          if (!ok) this.refused.add(id);
+          if (generation !== undefined) this.journal?.settled(generation, !ok);
+        },
       })
       .finally(() => this.inserted.delete(id));
+  }
+
+  /** A write that depends on a record SQLite refused is refused too (it stays journaled for the next start). */
+  private refuseAfterRefusedRecord(id: string): void {
+    if (this.refused.has(id)) throw new Error(`the record of ${id} was refused by the store; this write waits for the next start`);
   }
 
   /** Writes this process journaled go to `journal` from now on. */
@@ -253,47 +296,70 @@ export class RequestStore {
     this.journal = journal;
   }
 
-  /** Resolves once every write queued so far is in SQLite (or refused). */
-  settled(): Promise<void> {
-    return this.writes.settled();
+  /** Starts a new journal file, so what is journaled so far leaves the disk once it is in SQLite (shredding, retention). */
+  sealJournal(): void {
+    this.journal?.seal();
+  }
+
+  /**
+   * Resolves once every write queued so far is in SQLite (or refused for good). With `maxWaitMs`, after that long at
+   * the latest: a reader then sees the store as it is while SQLite is held up (a lock held elsewhere, a full disk).
+   */
+  settled(maxWaitMs?: number): Promise<void> {
+    return this.writes.settled(maxWaitMs);
+  }
+
+  /** How reads wait for the writes before them: at most a few seconds. */
+  private settledForRead(): Promise<void> {
+    return this.settled(READ_WAIT_MS);
   }
 
   /**
    * Applies what gateways that were killed journaled but had not yet written to SQLite: inserts whose row is missing,
-   * finishes whose row is not finished. A file applied in full is deleted; one with a refused write is set aside.
+   * finishes whose row is not finished. A file applied in full is deleted; one with a refused write is set aside
+   * (renamed `*.unapplied-*`, kept for a person to look at).
    */
-  async replayJournals(dir: string): Promise<{ files: number; applied: number; failed: number }> {
+  async replayJournals(dir: string): Promise<{ files: number; applied: number; failed: number; rejectedLines: number }> {
     let applied = 0;
     let failed = 0;
-    const journals = orphanedJournals(dir);
-    for (const { file, entries } of journals) {
+    let rejectedLines = 0;
+    const journals = claimOrphanedJournals(dir, (line) => this.crypto.journalMac(line));
+    for (const { file, entries, rejected } of journals) {
+      rejectedLines += rejected;
       const fresh = new Set<string>();
       const ended = new Set<string>();
       const writes: Promise<boolean>[] = [];
+      let orphans = 0;
       for (const entry of entries) {
         if (entry.op === 'insert') {
-          const id = String(entry.row.id);
+          const row = pickColumns(entry.row, INSERT_COLUMNS);
+          const id = String(row.id);
           if (fresh.has(id) || (await this.db.get('SELECT 1 AS found FROM requests WHERE id = ?', [id]))) continue;
           fresh.add(id);
-          this.inserted.set(id, entry.row);
-          writes.push(this.queueInsert(entry.row).then(() => true, (err: unknown) => (this.onWriteFailed(err, id), false)));
+          this.inserted.set(id, row);
+          writes.push(this.queueInsert(row).then(() => true, (err: unknown) => (this.onWriteFailed(err, id), false)));
         } else {
           if (ended.has(entry.id)) continue;
           if (!fresh.has(entry.id)) {
             const row = await this.db.get<{ completed_at: number | null }>('SELECT completed_at FROM requests WHERE id = ?', [entry.id]);
-            if (!row || row.completed_at !== null) continue;
+            if (!row) {
+              orphans++; // its record is in no file applied so far: keep this one for a person to look at
+              continue;
+            }
+            if (row.completed_at !== null) continue;
           }
           ended.add(entry.id);
-          writes.push(this.queueFinish(entry.id, entry.changed).then(() => true, (err: unknown) => (this.onWriteFailed(err, entry.id), false)));
+          writes.push(this.queueFinish(entry.id, pickColumns(entry.changed, FINISH_COLUMNS)).then(() => true, (err: unknown) => (this.onWriteFailed(err, entry.id), false)));
         }
       }
       const results = await Promise.all(writes);
+      for (const id of fresh) if (!ended.has(id)) this.inserted.delete(id);
       const refused = results.filter((ok) => !ok).length;
       applied += results.length - refused;
-      failed += refused;
-      retireJournal(file, refused > 0);
+      failed += refused + orphans;
+      retireJournal(file, refused + orphans > 0);
     }
-    return { files: journals.length, applied, failed };
+    return { files: journals.length, applied, failed, rejectedLines };
   }
 
   /** Closes out requests a previous run left open: they are never left pending. */
@@ -310,7 +376,7 @@ export class RequestStore {
   }
 
   async list(filter: ListFilter, overlay: LiveOverlay): Promise<RequestList> {
-    await this.settled();
+    await this.settledForRead();
     const where: string[] = [];
     const params: SqlValue[] = [];
     if (filter.status?.length) {
@@ -352,7 +418,7 @@ export class RequestStore {
   }
 
   async get(id: string, overlay: LiveOverlay): Promise<RequestDetail | null> {
-    await this.settled();
+    await this.settledForRead();
     const row = await this.db.get<RequestRow>('SELECT * FROM requests WHERE id = ?', [id]);
     if (!row) return null;
     const key = this.sessionKey(id, row.session_key);
@@ -404,7 +470,7 @@ export class RequestStore {
     if (texts.length === 0) return;
     const rows: [Buffer, string][] = [];
     for (const [id, text] of texts) for (const term of this.searchTerms(text)) rows.push([term, id]);
-    await this.settled(); // their requests' rows first
+    await this.settledForRead(); // their requests' rows first
     // Literal SQL in one exec per few thousand terms: binding that many parameters one by one costs more than the insert.
     for (let i = 0; i < rows.length; i += 4000) {
       const values = rows.slice(i, i + 4000).map(([term, id]) => `(${sqlLiteral(term)}, ${sqlLiteral(id)})`);
@@ -414,7 +480,7 @@ export class RequestStore {
 
   /** The unmasked answer, where it was recorded (the caller of this must audit the reveal). */
   async rawAnswer(id: string): Promise<string | null> {
-    await this.settled();
+    await this.settledForRead();
     const row = await this.db.get<{ response: Buffer | null; session_key: Buffer | null }>('SELECT response, session_key FROM requests WHERE id = ?', [id]);
     const key = row ? this.sessionKey(id, row.session_key) : null;
     if (!row?.response || !key) return null;
@@ -424,7 +490,7 @@ export class RequestStore {
   /** The latest earlier request whose conversation this one extends (hashes of this one's message prefixes). */
   async findPreviousTurn(id: string, prefixHashes: string[]): Promise<string | null> {
     if (prefixHashes.length === 0) return null;
-    await this.settled();
+    await this.settledForRead();
     const row = await this.db.get<{ id: string }>(
       `SELECT id FROM requests WHERE conv_hash IN (${prefixHashes.map(() => '?').join(',')}) AND id < ? ORDER BY id DESC LIMIT 1`,
       [...prefixHashes, id],
@@ -434,7 +500,7 @@ export class RequestStore {
   }
 
   async stats(hours: number): Promise<Stats> {
-    await this.settled();
+    await this.settledForRead();
     const since = Date.now() - hours * 3_600_000;
     const perHour = await this.db.all<{ hour: number; total: number; approved: number; rejected: number }>(
       `SELECT (created_at / 3600000) * 3600000 AS hour, COUNT(*) AS total,
@@ -491,17 +557,7 @@ export class RequestStore {
   }
 
   private term(word: string): Buffer {
-    // Everyday words recur in almost every prompt and answer: their keyed hashes are kept (short, letters only, so
-    // no token, number or key lingers in memory), everything else is hashed each time.
-    const common = word.length <= 16 && COMMON_WORD.test(word);
-    const known = common ? this.commonTerms.get(word) : undefined;
-    if (known) return known;
-    const term = this.crypto.hmac(`term:${word}`).subarray(0, 12);
-    if (common) {
-      if (this.commonTerms.size >= 20_000) this.commonTerms.clear();
-      this.commonTerms.set(word, term);
-    }
-    return term;
+    return this.crypto.hmac(`term:${word}`).subarray(0, 12);
   }
 
   private searchTerms(text: string): Buffer[] {
@@ -515,11 +571,37 @@ function withoutRaw(response: (ResponseRecord & { raw?: { text: string } }) | nu
   return { ...rest, revealable: true };
 }
 
-const COMMON_WORD = /^\p{Ll}+$/u;
-
 /** Lower-cased unique words: the unit of the encrypted search index. */
 export function searchWords(text: string): string[] {
   const words = new Set<string>();
   for (const match of text.toLowerCase().matchAll(/[\p{L}\p{N}_]{2,64}/gu)) words.add(match[0]);
   return [...words];
+}
+
+/** Tokens by the usual estimate, from the sealed body's size (a token per four characters). */
+function estimateTokens(row: Row): number {
+  return Math.ceil(Math.max(0, ((row.body as Buffer | null)?.length ?? 28) - 28) / 4);
+}
+
+/** Only the columns a journal entry may name: anything else in a file is never written into SQL. */
+function pickColumns(row: Row, columns: readonly string[]): Row {
+  const out: Row = {};
+  for (const column of columns) if (column in row) out[column] = row[column];
+  return out;
+}
+
+/**
+ * `INSERT INTO requests` (row) or `UPDATE requests` (row's columns, WHERE id) in the chain's batch: as literal SQL when
+ * the row is small, with bound parameters when a blob is large (a 10 MB prompt as hex text would be 20 MB of SQL).
+ */
+async function writeRow(chain: ChainWriter, db: Database, verb: 'INSERT INTO requests' | 'UPDATE requests', row: Row, id?: string): Promise<void> {
+  const large = Object.values(row).some((v) => Buffer.isBuffer(v) && v.length > LITERAL_BLOB_LIMIT);
+  const columns = Object.keys(row);
+  if (!large) {
+    chain.sql(verb === 'INSERT INTO requests' ? insertSql('requests', row) : `UPDATE requests SET ${columns.map((c) => `${c} = ${sqlLiteral(row[c])}`).join(', ')} WHERE id = ${sqlLiteral(id!)}`);
+    return;
+  }
+  await chain.flush();
+  if (verb === 'INSERT INTO requests') await db.run(`INSERT INTO requests (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`, columns.map((c) => row[c]));
+  else await db.run(`UPDATE requests SET ${columns.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`, [...columns.map((c) => row[c]), id!]);
 }

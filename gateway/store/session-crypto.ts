@@ -6,11 +6,13 @@ import { randomBytesPooled } from './random.js';
 export class SessionCrypto {
   private readonly wrapKey: Buffer;
   private readonly indexKey: Buffer;
+  private readonly journalKey: Buffer;
 
   constructor(dataKey: Buffer) {
     // Separate keys for wrapping and for keyed hashes, derived so one never serves as the other.
     this.wrapKey = createHmac('sha256', dataKey).update('airlock:wrap').digest();
     this.indexKey = createHmac('sha256', dataKey).update('airlock:index').digest();
+    this.journalKey = createHmac('sha256', dataKey).update('airlock:journal').digest();
   }
 
   newSessionKey(id: string): { key: Buffer; wrapped: Buffer } {
@@ -20,6 +22,11 @@ export class SessionCrypto {
 
   unwrapSessionKey(id: string, wrapped: Buffer): Buffer {
     return open(this.wrapKey, wrapped, Buffer.from(`session:${id}`));
+  }
+
+  /** A journal line's MAC: replay applies only lines this data key's holder wrote. */
+  journalMac(line: string): Buffer {
+    return createHmac('sha256', this.journalKey).update(line).digest().subarray(0, 16);
   }
 
   /** Keyed hash for values that must be findable but never stored plain (search terms, conversation prefixes). */

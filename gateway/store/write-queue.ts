@@ -1,9 +1,12 @@
 // Group commit: the store's writes queue here and go to SQLite together, one transaction (and one signed chain head)
 // per batch, in the order they were queued. The request path only queues; a read that must see a write waits for it.
+// A batch SQLite cannot take for now (locked by another process, disk full) waits and goes again, whole and in order.
 import type { AuditChain, ChainWriter } from '../audit/chain.js';
 import type { Database } from './db.js';
 
 export interface QueuedWrite {
+  /** Work that needs no database (counting tokens): done before the batch takes SQLite's write lock. Never throws. */
+  prepare?(): void;
   /** Writes the change inside the batch's transaction (statements buffered on the chain writer where possible). */
   apply(chain: ChainWriter): Promise<void>;
   /** Told once the write is in SQLite (ok) or refused by it (not ok). */
@@ -15,12 +18,21 @@ interface Item extends QueuedWrite {
   reject(err: unknown): void;
 }
 
+/** SQLite errors that say "not now" rather than "never": the write waits and goes again. */
+const TRANSIENT = new Set(['SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_FULL', 'SQLITE_IOERR', 'SQLITE_PROTOCOL']);
+
+export function isTransient(err: unknown): boolean {
+  return TRANSIENT.has((err as { code?: string } | null)?.code ?? '');
+}
+
 export class WriteQueue {
   private pending: Item[] = [];
   private timer: NodeJS.Timeout | null = null;
   private flushing = false;
   /** Someone waits for the writes queued after the batch being written: the next batch goes at once. */
   private waiting = false;
+  /** How long to wait before a batch SQLite turned away goes again (doubles up to 5 s; 0 once one goes through). */
+  private backoffMs = 0;
   /** Settles when the newest queued write has (batches commit in order, so every earlier one has too). */
   private newest: Promise<void> = Promise.resolve();
 
@@ -32,25 +44,31 @@ export class WriteQueue {
     private readonly db: Database,
     private readonly chain: () => AuditChain,
     private readonly delayMs: number,
+    private readonly onRetry: (err: unknown, writes: number) => void = () => undefined,
   ) {}
 
-  /** Queues a write; resolves when it is committed, rejects when SQLite refused it. */
+  /** Queues a write; resolves when it is committed, rejects when SQLite refused it for good. */
   push(write: QueuedWrite): Promise<void> {
     // Its batch needs the connection's write lock, which a caller's open transaction would hold while waiting for it.
     if (this.db.inTransactionScope) return Promise.reject(new Error('store writes go in batches of their own: queue them outside db.transaction()'));
     const done = new Promise<void>((resolve, reject) => this.pending.push({ ...write, resolve, reject }));
     this.newest = done.catch(() => undefined);
-    if (!this.flushing) this.schedule(this.delayMs);
+    if (!this.flushing) this.schedule(this.backoffMs || this.delayMs);
     return done;
   }
 
-  /** Resolves once every write queued so far is committed or refused; asks for the batch to go now. */
-  settled(): Promise<void> {
+  /**
+   * Resolves once every write queued so far is committed or refused, and asks for the batch to go now. With
+   * `maxWaitMs`, resolves after that long at the latest (a reader then sees the store as it is, if SQLite is held up).
+   */
+  settled(maxWaitMs?: number): Promise<void> {
     if (this.pending.length > 0) {
       if (this.flushing) this.waiting = true;
-      else this.schedule(0);
+      else if (this.backoffMs === 0) this.schedule(0);
     }
-    return this.newest;
+    if (maxWaitMs === undefined) return this.newest;
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([this.newest, new Promise<void>((r) => (timer = setTimeout(r, maxWaitMs)))]).finally(() => clearTimeout(timer));
   }
 
   get size(): number {
@@ -73,33 +91,53 @@ export class WriteQueue {
       this.flushing = false;
     }
     // What came in meanwhile gathers for a while too, unless someone is waiting for it (settled()).
-    if (this.pending.length > 0) this.schedule(this.waiting ? 0 : this.delayMs);
+    if (this.pending.length > 0) this.schedule(this.backoffMs || (this.waiting ? 0 : this.delayMs));
     this.waiting = false;
   }
 
   private async write(batch: Item[]): Promise<void> {
+    for (const item of batch) item.prepare?.();
+    let outcome: { failed: null } | { failed: unknown } = { failed: null };
     try {
       await this.chain().write(async (chain) => {
         for (const item of batch) await item.apply(chain);
       });
-      for (const item of batch) settle(item, null);
     } catch (err) {
-      if (batch.length === 1) return settle(batch[0], err);
-      // One at a time, so one write SQLite refuses does not take the others with it.
-      for (const item of batch) {
-        try {
-          await this.chain().write((chain) => item.apply(chain));
-          settle(item, null);
-        } catch (one) {
-          settle(item, one);
-        }
-      }
+      outcome = { failed: err };
     }
+    if (outcome.failed === null) {
+      this.backoffMs = 0;
+      for (const item of batch) settle(item, null);
+      return;
+    }
+    if (isTransient(outcome.failed)) return this.later(batch, outcome.failed);
+    // One at a time, so one write SQLite refuses does not take the others with it.
+    for (let i = 0; i < batch.length; i++) {
+      const item = batch[i];
+      let failed: unknown = null;
+      try {
+        await this.chain().write((chain) => item.apply(chain));
+      } catch (err) {
+        failed = err;
+      }
+      if (failed !== null && isTransient(failed)) return this.later(batch.slice(i), failed);
+      settle(item, failed);
+    }
+  }
+
+  /** Puts writes SQLite could not take back at the head of the queue, in order, to go again after a pause. */
+  private later(items: Item[], err: unknown): void {
+    this.pending.unshift(...items);
+    this.backoffMs = Math.min(this.backoffMs ? this.backoffMs * 2 : 100, 5000);
+    this.onRetry(err, this.pending.length);
   }
 }
 
 function settle(item: Item, err: unknown): void {
-  item.settled?.(err === null);
-  if (err === null) item.resolve();
-  else item.reject(err);
+  try {
+    item.settled?.(err === null);
+  } finally {
+    if (err === null) item.resolve();
+    else item.reject(err);
+  }
 }

@@ -1,10 +1,11 @@
 // The write path: records are sealed and journaled on the request's path and reach SQLite in batches; a gateway killed
 // in between loses nothing (its journal is replayed on the next start), and literal SQL carries any value intact.
 import { createHmac } from 'node:crypto';
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { shredSession } from '../../gateway/audit/retention.js';
 import { formatVerdict } from '../../gateway/audit/verdict.js';
 import { verifyStore } from '../../gateway/audit/verify-store.js';
 import { Database, insertSql, sqlLiteral } from '../../gateway/store/db.js';
@@ -12,6 +13,9 @@ import { openSessionStore, type SessionStore } from '../../gateway/store/index.j
 import { Journal, JOURNAL_DIR } from '../../gateway/store/journal.js';
 import { passphraseProtector } from '../../gateway/store/keyring.js';
 import { RequestStore, type FinishedRequest, type NewRequest } from '../../gateway/store/requests.js';
+import { WriteQueue } from '../../gateway/store/write-queue.js';
+import { startTestGateway } from '../support/gateway.js';
+import { startUpstream } from '../support/upstream.js';
 
 const PASSPHRASE = passphraseProtector('journal test');
 const overlay = <T>(s: T) => s;
@@ -46,7 +50,7 @@ afterEach(async () => {
 async function killedAfter(write: (requests: RequestStore) => void): Promise<void> {
   const store = await openStore();
   const requests = new RequestStore(store.db, store.crypto, { batchDelayMs: 3_600_000 });
-  const journal = new Journal(journalDir);
+  const journal = new Journal(journalDir, (line) => store.crypto.journalMac(line));
   requests.useJournal(journal);
   write(requests);
   journal.close(); // what a kill leaves: the file, with writes SQLite never got
@@ -80,7 +84,7 @@ describe('the journal', () => {
     const store = await openStore();
     const before = await store.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM requests');
     expect(before?.n).toBe(0);
-    expect(await store.requests.replayJournals(journalDir)).toEqual({ files: 1, applied: 3, failed: 0 });
+    expect(await store.requests.replayJournals(journalDir)).toEqual({ files: 1, applied: 3, failed: 0, rejectedLines: 0 });
     expect(readdirSync(journalDir)).toEqual([]);
     expect(await store.requests.interruptOpen()).toBe(1);
 
@@ -103,7 +107,7 @@ describe('the journal', () => {
     const lines = readFileSync(join(journalDir, file), 'utf8');
     appendFileSync(join(journalDir, file), `${lines}{"v":1,"op":"ins`);
 
-    expect(await store.requests.replayJournals(journalDir)).toEqual({ files: 1, applied: 2, failed: 0 });
+    expect(await store.requests.replayJournals(journalDir)).toEqual({ files: 1, applied: 2, failed: 0, rejectedLines: 1 });
     expect((await store.requests.get('req_0001', overlay))?.response?.text).toBe('already in');
     expect((await store.requests.get('req_0002', overlay))?.response?.text).toBe('only journaled');
     expect(formatVerdict(await verifyStore(dataDir))).toMatch(/^VALID/);
@@ -113,14 +117,14 @@ describe('the journal', () => {
 
   it("leaves a running gateway's journal alone, and empties its own once SQLite has every write", async () => {
     const store = await openStore();
-    const journal = new Journal(journalDir);
+    const journal = new Journal(journalDir, (line) => store.crypto.journalMac(line));
     store.requests.useJournal(journal);
     store.requests.record(newRequest('req_0001'));
     const [file] = readdirSync(journalDir);
     expect(statSync(join(journalDir, file)).size).toBeGreaterThan(0);
     // Another store of this process (a CLI command, a second connection) must not replay a live journal.
     const other = await openStore();
-    expect(await other.requests.replayJournals(journalDir)).toEqual({ files: 0, applied: 0, failed: 0 });
+    expect(await other.requests.replayJournals(journalDir)).toEqual({ files: 0, applied: 0, failed: 0, rejectedLines: 0 });
 
     await store.requests.settled();
     expect((await store.requests.get('req_0001', overlay))?.status).toBe('approved');
@@ -129,9 +133,24 @@ describe('the journal', () => {
     expect(existsSync(join(journalDir, file))).toBe(false);
   });
 
+  it('shredding a session leaves nothing of it in the journal', async () => {
+    const store = await openStore();
+    const journal = new Journal(journalDir, (line) => store.crypto.journalMac(line));
+    store.requests.useJournal(journal);
+    store.requests.record(newRequest('req_0001'));
+    store.requests.recordFinish('req_0001', finished('shred me'));
+    await store.requests.settled();
+    const onDisk = () => readdirSync(journalDir).map((f) => readFileSync(join(journalDir, f), 'utf8')).join('');
+    expect(onDisk()).toContain('req_0001');
+    await shredSession(store, 'req_0001', 'alice');
+    expect(onDisk()).not.toContain('req_0001');
+    store.requests.useJournal(null);
+    journal.close();
+  });
+
   it('a request that cannot be journaled is refused, and nothing of it stays in memory', async () => {
     const store = await openStore();
-    const broken = new Journal(journalDir);
+    const broken = new Journal(journalDir, (line) => store.crypto.journalMac(line));
     broken.append = () => {
       throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
     };
@@ -159,5 +178,108 @@ describe('the journal', () => {
     requests.recordFinish('req_0001', finished('read me'));
     expect((await requests.get('req_0001', overlay))?.response?.text).toBe('read me');
     expect((await requests.list({}, overlay)).items.map((i) => i.id)).toEqual(['req_0001']);
+  });
+
+  it('applies no line it cannot authenticate, and writes only known columns into SQL', async () => {
+    await killedAfter((requests) => requests.record(newRequest('req_0001')));
+    const [file] = readdirSync(journalDir);
+    const path = join(journalDir, file);
+    const lines = readFileSync(path, 'utf8').trim().split('\n');
+    const [, json] = [lines[0].slice(0, lines[0].indexOf(' ')), lines[0].slice(lines[0].indexOf(' ') + 1)];
+    // Someone with write access to the data dir but not the data key: a forged row with a made-up MAC.
+    const forged = json.replaceAll('req_0001', 'req_0666');
+    // Someone with the key: a column name that would be SQL if it were written as given.
+    const store = await openStore();
+    const sneaky = JSON.stringify({ ...JSON.parse(json.replaceAll('req_0001', 'req_0777')), row: { ...JSON.parse(json).row, id: 'req_0777', 'x) VALUES (1); DROP TABLE requests; --': 1 } });
+    appendFileSync(path, `${Buffer.alloc(16).toString('base64')} ${forged}\n${store.crypto.journalMac(sneaky).toString('base64')} ${sneaky}\n`);
+
+    const replayed = await store.requests.replayJournals(journalDir);
+    expect(replayed).toMatchObject({ files: 1, applied: 2, rejectedLines: 1 });
+    expect((await store.db.all<{ id: string }>('SELECT id FROM requests ORDER BY id')).map((r) => r.id)).toEqual(['req_0001', 'req_0777']);
+    expect(formatVerdict(await verifyStore(dataDir))).toMatch(/^VALID/);
+  });
+
+  it('a journaled finish whose record is in no journal is kept aside for a person, not dropped', async () => {
+    await killedAfter((requests) => {
+      requests.record(newRequest('req_0001'));
+      requests.recordFinish('req_0001', finished('kept'));
+    });
+    const [file] = readdirSync(journalDir);
+    const lines = readFileSync(join(journalDir, file), 'utf8').trim().split('\n');
+    // Only the finish survives (its record was in a file that is gone): nothing to finish, and the file is kept.
+    writeFileSync(join(journalDir, file), `${lines[1]}\n`);
+    const store = await openStore();
+    expect(await store.requests.replayJournals(journalDir)).toMatchObject({ files: 1, applied: 0, failed: 1 });
+    expect(readdirSync(journalDir)).toEqual([expect.stringMatching(/\.unapplied-\d+$/)]);
+  });
+
+  it('a model name with a lone surrogate is stored as SQLite stores it, and the chain still verifies', async () => {
+    const store = await openStore();
+    await store.requests.insert({ ...newRequest('req_0001'), model: 'gpt-4o\ud800' });
+    await store.requests.finish('req_0001', finished('ok'));
+    expect((await store.requests.get('req_0001', overlay))?.model).toBe('gpt-4o\ufffd');
+    expect(formatVerdict(await verifyStore(dataDir))).toMatch(/^VALID/);
+  });
+
+  it('a large prompt is written with bound parameters and reads back whole', async () => {
+    const store = await openStore();
+    const prompt = 'x'.repeat(300_000);
+    await store.requests.insert(newRequest('req_0001', prompt));
+    await store.requests.finish('req_0001', finished('y'.repeat(200_000)));
+    const got = await store.requests.get('req_0001', overlay);
+    expect({ prompt: (got?.body as { messages: { content: string }[] }).messages[0].content.length, answer: got?.response?.text.length }).toEqual({ prompt: 300_000, answer: 200_000 });
+    expect(formatVerdict(await verifyStore(dataDir))).toMatch(/^VALID/);
+  });
+});
+
+describe('the write queue', () => {
+  it('a batch SQLite turns away for now goes again, whole and in order; a refused write rejects alone', async () => {
+    const store = await openStore();
+    const chain = store.requests.audit;
+    let busy = 2;
+    const order: string[] = [];
+    const flaky = {
+      write: (fn: (w: unknown) => Promise<unknown>) => {
+        if (busy-- > 0) return Promise.reject(Object.assign(new Error('SQLITE_BUSY: database is locked'), { code: 'SQLITE_BUSY' }));
+        return chain.write(fn as never);
+      },
+    };
+    const held: number[] = [];
+    const queue = new WriteQueue(store.db, () => flaky as never, 1, (_err, waiting) => held.push(waiting));
+    const ok = (name: string) => queue.push({ apply: async () => void order.push(name) });
+    const refused = queue.push({
+      apply: async () => {
+        throw Object.assign(new Error('constraint failed'), { code: 'SQLITE_CONSTRAINT' });
+      },
+    });
+    const results = await Promise.allSettled([ok('a'), refused, ok('b')]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(held).toEqual([3, 3]);
+    expect(order.filter((n, i) => order.indexOf(n) === i)).toEqual(['a', 'b']);
+  });
+});
+
+describe('an answer that cannot be put on record', () => {
+  it('is not delivered: the caller gets store_unavailable, and SQLite still gets the finished session', async () => {
+    const upstream = await startUpstream();
+    const gw = await startTestGateway({ upstreamUrl: upstream.url, env: { AIRLOCK_UPSTREAM_KEY: 'sk-up' }, config: { policies: [{ name: 'auto', action: 'approve' }] } });
+    const append = Journal.prototype.append;
+    Journal.prototype.append = function (entry) {
+      if (entry.op === 'finish') throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      return append.call(this, entry);
+    };
+    try {
+      upstream.next({ kind: 'text', text: 'never delivered' });
+      const res = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${gw.callerKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }) });
+      const body = (await res.json()) as { error: { code: string } };
+      expect({ status: res.status, code: body.error.code }).toEqual({ status: 503, code: 'store_unavailable' });
+      expect(JSON.stringify(body)).not.toContain('never delivered');
+      const [item] = await gw.api.list();
+      expect((await gw.api.get(item.id)).response?.text).toBe('never delivered');
+    } finally {
+      Journal.prototype.append = append;
+      await gw.stop();
+      await upstream.close();
+    }
   });
 });
