@@ -106,7 +106,12 @@ export class RequestFlow {
   get tokens(): number {
     if (this._tokens === null) {
       const text = [this.prompt.system, ...this.prompt.messages.map((m) => m.text)].join('\n');
-      this._tokens = text.length > 200_000 ? Math.ceil(text.length / 4) : countTokens(text);
+      // The tokenizer refuses special tokens (`<|endoftext|>`) a caller may send: those prompts get the usual estimate.
+      try {
+        this._tokens = text.length > 200_000 ? Math.ceil(text.length / 4) : countTokens(text);
+      } catch {
+        this._tokens = Math.ceil(text.length / 4);
+      }
     }
     return this._tokens;
   }

@@ -38,6 +38,8 @@ export interface ProtocolAdapter {
   textOf(event: SseEvent): string;
   /** The same event carrying other text (used when a guardrail rewrites the delta). */
   withText(event: SseEvent, text: string): SseEvent;
+  /** The event that tells the reader the answer is complete (`[DONE]`, `message_stop`, `response.completed`, …). */
+  isLast?(event: SseEvent): boolean;
   /** The assembled answer text of a non-streamed response body. */
   answerText(body: unknown): string;
 }

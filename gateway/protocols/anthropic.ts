@@ -58,6 +58,7 @@ export const anthropicMessages: ProtocolAdapter = {
     });
     return { system, messages };
   },
+  isLast: (event) => event.event === 'message_stop',
   textOf(event) {
     if (event.event !== 'content_block_delta') return '';
     const delta = parseJson(event.data)?.delta as { type?: string; text?: unknown } | undefined;

@@ -86,6 +86,7 @@ export const openaiChat: ProtocolAdapter = {
     const system = all.filter((m) => m.role === 'system' || m.role === 'developer').map((m) => m.text).join('\n');
     return { system, messages: all };
   },
+  isLast: (event) => event.data.trim() === '[DONE]',
   textOf(event) {
     const data = parseJson(event.data);
     const choices = data?.choices as { delta?: { content?: unknown; refusal?: unknown } }[] | undefined;
@@ -140,6 +141,10 @@ export const openaiResponses: ProtocolAdapter = {
       .filter(Boolean)
       .join('\n');
     return { system, messages };
+  },
+  isLast(event) {
+    const type = event.event ?? (parseJson(event.data)?.type as string | undefined);
+    return type === 'response.completed' || type === 'response.failed' || type === 'response.incomplete';
   },
   textOf(event) {
     const data = parseJson(event.data);

@@ -66,21 +66,25 @@ export class Recorder {
    * when it could not be journaled (it still goes to SQLite): the caller must then not get the answer's last bytes.
    */
   finish(flow: RequestFlow): boolean {
+    const finished = {
+      status: flow.status!,
+      editedBody: flow.editedBody,
+      response: flow.result ? this.responseRecord(flow.result) : null,
+      error: flow.error ? { code: flow.error.code, message: flow.error.message } : null,
+      timeline: flow.timeline,
+      upstreamStatus: flow.result?.status ?? null,
+      searchText: `${searchTextOf(flow)}\n${flow.result?.text ?? ''}`,
+    };
     try {
-      this.store.requests.recordFinish(flow.id, {
-        status: flow.status!,
-        editedBody: flow.editedBody,
-        response: flow.result ? this.responseRecord(flow.result) : null,
-        error: flow.error ? { code: flow.error.code, message: flow.error.message } : null,
-        timeline: flow.timeline,
-        upstreamStatus: flow.result?.status ?? null,
-        searchText: `${searchTextOf(flow)}\n${flow.result?.text ?? ''}`,
-      });
+      this.store.requests.recordFinish(flow.id, finished);
+      return true;
     } catch (err) {
-      this.logger.error({ err, requestId: flow.id }, 'cannot record the end of the session');
+      this.logger.error({ err, requestId: flow.id }, 'cannot journal the end of the session; the caller gets an error instead of the rest of the answer');
+      // SQLite may still take it: as failed, since the caller does not get the answer.
+      const error = { code: 'store_unavailable', message: 'Airlock could not record the answer, so it was not delivered.' };
+      this.store.requests.finish(flow.id, { ...finished, status: 'failed', error }).catch((e: unknown) => this.logger.error({ err: e, requestId: flow.id }, 'a store write failed'));
       return false;
     }
-    return true;
   }
 
   /** The masked answer; the raw one too only when an admin chose to record raw answers (revealed on demand, audited). */

@@ -38,6 +38,9 @@ interface Queued {
   span: { start: number; end: number } | null;
 }
 
+/** The end of an SSE frame: a blank line, in any of the three line endings. */
+const FRAME_END = /\r\n\r\n|\n\n|\r\r/g;
+
 /**
  * Without guards the caller receives exactly the upstream's bytes; events are parsed only to record their text.
  * With guards, a text event waits until the masker has answered all of its text (the hold-back), then leaves
@@ -55,6 +58,11 @@ export function streamTap(flow: RequestFlow, guards?: TapGuards): StreamTap {
   let runOut = '';
   let runOutBase = 0;
   const queue: Queued[] = [];
+  // From the event that completes the answer on, bytes wait in `held` for end(): the caller gets them once the session
+  // is on record. `lastSeen`: the parser has reported that event; `lastAt`: where it starts in `out` (guards).
+  let held = '';
+  let lastSeen = false;
+  let lastAt = -1;
 
   /** Where input offset `x` of the run lands in its output: a match belongs to the event where it starts. */
   const outOffset = (x: number): number => {
@@ -68,6 +76,7 @@ export function streamTap(flow: RequestFlow, guards?: TapGuards): StreamTap {
   };
 
   const emit = (event: SseEvent, delta: string, masked: string) => {
+    if (lastAt < 0 && adapter.isLast?.(event)) lastAt = out.length;
     chunkText += masked;
     out += masked === delta ? encodeSse(event) : encodeSse(adapter.withText(event, masked));
   };
@@ -85,6 +94,7 @@ export function streamTap(flow: RequestFlow, guards?: TapGuards): StreamTap {
         runOut = runOut.slice(to);
         runOutBase += to;
       } else {
+        if (lastAt < 0 && adapter.isLast?.(next.event)) lastAt = out.length;
         out += encodeSse(next.event);
       }
       queue.shift();
@@ -102,6 +112,7 @@ export function streamTap(flow: RequestFlow, guards?: TapGuards): StreamTap {
   const parser = createParser({
     onEvent(message) {
       const event: SseEvent = { event: message.event, data: message.data, id: message.id };
+      if (adapter.isLast?.(event)) lastSeen = true;
       const delta = adapter.textOf(event);
       rawText += delta;
       if (!guards) {
@@ -136,27 +147,62 @@ export function streamTap(flow: RequestFlow, guards?: TapGuards): StreamTap {
     chunkText = '';
   };
 
+  /** Passes `raw` on unchanged, up to the frame that holds the answer's last event (split at SSE frame ends). */
+  const passRaw = (raw: string): string => {
+    if (lastSeen) {
+      held += raw;
+      return '';
+    }
+    let sent = 0;
+    for (const frameEnd of raw.matchAll(FRAME_END)) {
+      const end = frameEnd.index + frameEnd[0].length;
+      parser.feed(raw.slice(sent, end));
+      if (lastSeen) {
+        held += raw.slice(sent);
+        return raw.slice(0, sent);
+      }
+      sent = end;
+    }
+    parser.feed(raw.slice(sent));
+    if (lastSeen) {
+      held += raw.slice(sent);
+      return raw.slice(0, sent);
+    }
+    return raw;
+  };
+
   return {
     push(chunk) {
       const raw = chunk.toString('utf8');
-      parser.feed(raw);
       if (!guards) {
+        const pass = passRaw(raw);
         record(raw);
-        return chunk;
+        return pass.length === raw.length ? chunk : pass;
       }
-      const emitted = out;
+      parser.feed(raw);
+      let emitted = out;
       out = '';
-      record(emitted);
+      let waiting = '';
+      if (lastAt >= 0) {
+        waiting = emitted.slice(lastAt);
+        emitted = emitted.slice(0, lastAt);
+        held += waiting;
+        lastAt = 0; // everything after it waits too
+      }
+      record(emitted + waiting);
       return emitted;
     },
     end() {
-      if (!guards) return '';
-      endRun();
-      drain();
-      const frame = out;
-      out = '';
-      if (frame) record(frame);
-      return frame;
+      if (guards) {
+        endRun();
+        drain();
+        if (out) record(out);
+        held += out;
+        out = '';
+      }
+      const rest = held;
+      held = '';
+      return rest;
     },
     get text() {
       return text;

@@ -6,7 +6,7 @@
 // A journal belongs to one gateway: its file name says which host (hashed) and process, and a running gateway touches
 // its file every few seconds, so another host's gateway can tell a live journal from one left by a kill.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { closeSync, existsSync, ftruncateSync, futimesSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, ftruncateSync, futimesSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Row, SqlValue } from './db.js';
@@ -23,14 +23,18 @@ export type LineMac = (line: string) => Buffer;
 
 /** A journal file starts a new generation past this size; a generation whose writes are all committed is deleted. */
 const ROTATE_BYTES = 8 * 1024 * 1024;
-/** Once every write is in SQLite, the current file is emptied after this quiet spell (not after every batch: cheap). */
-const EMPTY_AFTER_MS = 1000;
+/**
+ * The current file is emptied whenever every write in it is in SQLite, at most this often (emptying a file and growing
+ * it again costs more than appending; once a second it costs nothing).
+ */
+const EMPTY_EVERY_MS = 1000;
 /** A running gateway touches its journal this often; another host's journal untouched for STALE_MS is orphaned. */
 const HEARTBEAT_MS = 5000;
 const STALE_MS = 30_000;
 
 const HOST = createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
 const NAME = /^([0-9a-f]{8})-(\d+)-([0-9a-z]+)-(\d+)\.log$/;
+const REPLAYING = /^(.+\.log)\.replaying-([0-9a-f]{8})-(\d+)$/;
 
 /** The journals this process has open (their file-name prefix): never replayed by a store this process opens. */
 const live = new Set<string>();
@@ -51,6 +55,7 @@ export class Journal {
   private readonly prefix = `${HOST}-${process.pid}-${(Date.now() * 100 + (opened++ % 100)).toString(36)}`;
   private readonly heartbeat: NodeJS.Timeout;
   private emptyTimer: NodeJS.Timeout | null = null;
+  private emptiedAt = 0;
 
   constructor(
     private readonly dir: string,
@@ -78,14 +83,13 @@ export class Journal {
         ftruncateSync(this.fd, this.size);
       } catch {
         this.torn = true;
+        this.guard(() => (this.size = fstatSync(this.fd).size)); // the fragment counts, so a later take-back cuts only its own line
       }
       throw err;
     }
     this.torn = false;
     this.size += line.length;
     this.open.set(this.generation, (this.open.get(this.generation) ?? 0) + 1);
-    if (this.emptyTimer) clearTimeout(this.emptyTimer);
-    this.emptyTimer = null;
     return this.generation;
   }
 
@@ -100,9 +104,8 @@ export class Journal {
     this.open.delete(generation);
     if (this.kept.has(generation)) return;
     if (generation !== this.generation) this.guard(() => unlinkSync(this.file(generation)));
-    else if (!this.emptyTimer && !this.closed) {
-      this.emptyTimer = setTimeout(() => this.empty(), EMPTY_AFTER_MS).unref();
-    }
+    else if (Date.now() - this.emptiedAt >= EMPTY_EVERY_MS) this.empty();
+    else if (!this.emptyTimer && !this.closed) this.emptyTimer = setTimeout(() => this.empty(), EMPTY_EVERY_MS).unref();
   }
 
   /**
@@ -127,8 +130,10 @@ export class Journal {
   }
 
   private empty(): void {
+    if (this.emptyTimer) clearTimeout(this.emptyTimer);
     this.emptyTimer = null;
     if (this.closed || this.open.has(this.generation) || this.kept.has(this.generation) || this.size === 0) return;
+    this.emptiedAt = Date.now();
     this.guard(() => {
       ftruncateSync(this.fd, 0);
       this.size = 0;
@@ -167,7 +172,7 @@ export class Journal {
 export interface OrphanedJournal {
   file: string;
   entries: JournalEntry[];
-  /** Lines that failed their MAC or did not parse (a line cut short by the kill is one). */
+  /** Whole lines that failed their MAC or did not parse: not written by this data key's holder, or damaged. */
   rejected: number;
 }
 
@@ -178,12 +183,16 @@ export interface OrphanedJournal {
 export function claimOrphanedJournals(dir: string, mac: LineMac): OrphanedJournal[] {
   if (!existsSync(dir)) return [];
   const claimed: { file: string; order: [number, number] }[] = [];
-  for (const name of readdirSync(dir)) {
+  for (const entry of readdirSync(dir)) {
+    // A file another start claimed and did not finish replaying (it was killed) is claimed again.
+    const replaying = REPLAYING.exec(entry);
+    if (replaying && isRunning(replaying[2], Number(replaying[3]), null, join(dir, entry))) continue;
+    const name = replaying ? replaying[1] : entry;
     const parts = NAME.exec(name);
-    if (!parts || isRunning(parts[1], Number(parts[2]), `${parts[1]}-${parts[2]}-${parts[3]}`, join(dir, name))) continue;
-    const file = join(dir, `${name}.replaying-${process.pid}`);
+    if (!parts || (!replaying && isRunning(parts[1], Number(parts[2]), `${parts[1]}-${parts[2]}-${parts[3]}`, join(dir, name)))) continue;
+    const file = join(dir, `${name}.replaying-${HOST}-${process.pid}`);
     try {
-      renameSync(join(dir, name), file);
+      renameSync(join(dir, entry), file);
     } catch {
       continue; // another gateway claimed it first
     }
@@ -193,8 +202,11 @@ export function claimOrphanedJournals(dir: string, mac: LineMac): OrphanedJourna
   return claimed.map(({ file }) => {
     const entries: JournalEntry[] = [];
     let rejected = 0;
-    for (const line of readFileSync(file, 'utf8').split('\n')) {
-      if (!line) continue;
+    const lines = readFileSync(file, 'utf8').split('\n');
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i];
+      // Empty, or the last line without its newline: cut short by the kill (its write never returned).
+      if (!line || i === lines.length - 1) continue;
       const space = line.indexOf(' ');
       const json = line.slice(space + 1);
       try {
@@ -213,14 +225,15 @@ export function claimOrphanedJournals(dir: string, mac: LineMac): OrphanedJourna
 /** A replayed file is done with: deleted, or set aside (renamed) when some of it could not be applied. */
 export function retireJournal(file: string, failed: boolean): void {
   try {
-    if (failed) renameSync(file, file.replace(/\.log\.replaying-\d+$/, `.unapplied-${Date.now()}`));
+    if (failed) renameSync(file, file.replace(/\.log\.replaying-[0-9a-f]{8}-\d+$/, `.unapplied-${Date.now()}`));
     else unlinkSync(file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
 }
 
-function isRunning(host: string, pid: number, prefix: string, file: string): boolean {
+/** `prefix`: the journal's own (its live owner may be this process); null for a claim by another start. */
+function isRunning(host: string, pid: number, prefix: string | null, file: string): boolean {
   if (host !== HOST) {
     // Another host's (or container's) gateway on a shared data dir: alive while it keeps touching its file.
     try {
@@ -229,7 +242,7 @@ function isRunning(host: string, pid: number, prefix: string, file: string): boo
       return true;
     }
   }
-  if (pid === process.pid) return live.has(prefix); // else an earlier process that had our pid
+  if (pid === process.pid) return prefix !== null && live.has(prefix); // else an earlier process that had our pid
   try {
     process.kill(pid, 0);
     return true;

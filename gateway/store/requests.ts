@@ -241,23 +241,16 @@ export class RequestStore {
 
   /**
    * Finishes a session on the answer's path: sealed and journaled at once (the caller may get its last bytes), in
-   * SQLite with the next batch. Throws when it cannot be journaled: the write still goes to SQLite, but the caller
-   * must not get the answer's last bytes as if it were on record.
+   * SQLite with the next batch. Throws when it cannot be journaled (then the caller must not get the answer's last
+   * bytes, and the session is finished as failed with finish()).
    */
   recordFinish(id: string, f: FinishedRequest): void {
     const changed = this.sealFinish(id, f);
+    const generation = this.journal?.append({ op: 'finish', id, changed }); // throws: nothing queued, the key kept
     this.keys.delete(id);
+    this.queueFinish(id, changed, generation).catch((err: unknown) => this.onWriteFailed(err, id));
     // Search terms are not evidence: they are written after, off the answer's path.
     void this.indexTerms(id, f.searchText).catch(() => undefined);
-    let generation: number | undefined;
-    let unjournaled: unknown = null;
-    try {
-      generation = this.journal?.append({ op: 'finish', id, changed });
-    } catch (err) {
-      unjournaled = err;
-    }
-    this.queueFinish(id, changed, generation).catch((err: unknown) => this.onWriteFailed(err, id));
-    if (unjournaled !== null) throw unjournaled;
   }
 
   /** Finishes a session and waits until it is in SQLite. */
@@ -357,7 +350,7 @@ export class RequestStore {
       const refused = results.filter((ok) => !ok).length;
       applied += results.length - refused;
       failed += refused + orphans;
-      retireJournal(file, refused + orphans > 0);
+      retireJournal(file, refused + orphans + rejected > 0);
     }
     return { files: journals.length, applied, failed, rejectedLines };
   }

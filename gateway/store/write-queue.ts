@@ -21,6 +21,9 @@ interface Item extends QueuedWrite {
 /** SQLite errors that say "not now" rather than "never": the write waits and goes again. */
 const TRANSIENT = new Set(['SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_FULL', 'SQLITE_IOERR', 'SQLITE_PROTOCOL']);
 
+/** How long writes SQLite keeps turning away wait before they are refused (and, if journaled, left for the next start). */
+const GIVE_UP_MS = 30_000;
+
 export function isTransient(err: unknown): boolean {
   return TRANSIENT.has((err as { code?: string } | null)?.code ?? '');
 }
@@ -33,6 +36,8 @@ export class WriteQueue {
   private waiting = false;
   /** How long to wait before a batch SQLite turned away goes again (doubles up to 5 s; 0 once one goes through). */
   private backoffMs = 0;
+  /** When SQLite first turned the batch at the head of the queue away (0: it has not). */
+  private heldUpSince = 0;
   /** Settles when the newest queued write has (batches commit in order, so every earlier one has too). */
   private newest: Promise<void> = Promise.resolve();
 
@@ -107,10 +112,18 @@ export class WriteQueue {
     }
     if (outcome.failed === null) {
       this.backoffMs = 0;
+      this.heldUpSince = 0;
       for (const item of batch) settle(item, null);
       return;
     }
-    if (isTransient(outcome.failed)) return this.later(batch, outcome.failed);
+    if (isTransient(outcome.failed)) {
+      if (!this.givenUp()) return this.later(batch, outcome.failed);
+      // Turned away for too long: refused, all of it (journaled writes stay on disk for the next start).
+      this.backoffMs = 0;
+      this.heldUpSince = 0;
+      for (const item of batch) settle(item, outcome.failed);
+      return;
+    }
     // One at a time, so one write SQLite refuses does not take the others with it.
     for (let i = 0; i < batch.length; i++) {
       const item = batch[i];
@@ -120,9 +133,17 @@ export class WriteQueue {
       } catch (err) {
         failed = err;
       }
-      if (failed !== null && isTransient(failed)) return this.later(batch.slice(i), failed);
+      if (failed !== null && isTransient(failed) && !this.givenUp()) return this.later(batch.slice(i), failed);
       settle(item, failed);
     }
+    this.backoffMs = 0;
+    this.heldUpSince = 0;
+  }
+
+  /** Past GIVE_UP_MS of SQLite turning writes away, they are refused (journaled ones wait for the next start). */
+  private givenUp(): boolean {
+    this.heldUpSince ||= Date.now();
+    return Date.now() - this.heldUpSince > GIVE_UP_MS;
   }
 
   /** Puts writes SQLite could not take back at the head of the queue, in order, to go again after a pause. */

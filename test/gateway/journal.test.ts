@@ -1,7 +1,7 @@
 // The write path: records are sealed and journaled on the request's path and reach SQLite in batches; a gateway killed
 // in between loses nothing (its journal is replayed on the next start), and literal SQL carries any value intact.
 import { createHmac } from 'node:crypto';
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -107,7 +107,7 @@ describe('the journal', () => {
     const lines = readFileSync(join(journalDir, file), 'utf8');
     appendFileSync(join(journalDir, file), `${lines}{"v":1,"op":"ins`);
 
-    expect(await store.requests.replayJournals(journalDir)).toEqual({ files: 1, applied: 2, failed: 0, rejectedLines: 1 });
+    expect(await store.requests.replayJournals(journalDir)).toEqual({ files: 1, applied: 2, failed: 0, rejectedLines: 0 });
     expect((await store.requests.get('req_0001', overlay))?.response?.text).toBe('already in');
     expect((await store.requests.get('req_0002', overlay))?.response?.text).toBe('only journaled');
     expect(formatVerdict(await verifyStore(dataDir))).toMatch(/^VALID/);
@@ -137,13 +137,17 @@ describe('the journal', () => {
     const store = await openStore();
     const journal = new Journal(journalDir, (line) => store.crypto.journalMac(line));
     store.requests.useJournal(journal);
-    store.requests.record(newRequest('req_0001'));
-    store.requests.recordFinish('req_0001', finished('shred me'));
-    await store.requests.settled();
     const onDisk = () => readdirSync(journalDir).map((f) => readFileSync(join(journalDir, f), 'utf8')).join('');
-    expect(onDisk()).toContain('req_0001');
-    await shredSession(store, 'req_0001', 'alice');
-    expect(onDisk()).not.toContain('req_0001');
+    store.requests.record(newRequest('req_0001'));
+    store.requests.recordFinish('req_0001', finished('in SQLite'));
+    await store.requests.settled();
+    expect(onDisk()).toBe(''); // all of it in SQLite: the file is emptied (at most once a second)
+    store.requests.record(newRequest('req_0002'));
+    store.requests.recordFinish('req_0002', finished('shred me'));
+    await store.requests.settled();
+    expect(onDisk()).toContain('req_0002');
+    await shredSession(store, 'req_0002', 'alice');
+    expect(onDisk()).not.toContain('req_0002');
     store.requests.useJournal(null);
     journal.close();
   });
@@ -195,8 +199,21 @@ describe('the journal', () => {
 
     const replayed = await store.requests.replayJournals(journalDir);
     expect(replayed).toMatchObject({ files: 1, applied: 2, rejectedLines: 1 });
+    expect(readdirSync(journalDir)).toEqual([expect.stringMatching(/\.unapplied-\d+$/)]); // kept for a person to look at
     expect((await store.db.all<{ id: string }>('SELECT id FROM requests ORDER BY id')).map((r) => r.id)).toEqual(['req_0001', 'req_0777']);
     expect(formatVerdict(await verifyStore(dataDir))).toMatch(/^VALID/);
+  });
+
+  it('a journal whose replay was cut short by another kill is claimed again', async () => {
+    await killedAfter((requests) => {
+      requests.record(newRequest('req_0001'));
+      requests.recordFinish('req_0001', finished('second try'));
+    });
+    const [file] = readdirSync(journalDir);
+    renameSync(join(journalDir, file), join(journalDir, `${file}.replaying-${file.slice(0, 8)}-999999`)); // a start that died
+    const store = await openStore();
+    expect(await store.requests.replayJournals(journalDir)).toMatchObject({ files: 1, applied: 2, failed: 0 });
+    expect((await store.requests.get('req_0001', overlay))?.response?.text).toBe('second try');
   });
 
   it('a journaled finish whose record is in no journal is kept aside for a person, not dropped', async () => {
@@ -275,9 +292,38 @@ describe('an answer that cannot be put on record', () => {
       expect({ status: res.status, code: body.error.code }).toEqual({ status: 503, code: 'store_unavailable' });
       expect(JSON.stringify(body)).not.toContain('never delivered');
       const [item] = await gw.api.list();
-      expect((await gw.api.get(item.id)).response?.text).toBe('never delivered');
+      const detail = await gw.api.get(item.id);
+      expect({ status: detail.status, error: detail.error?.code, answer: detail.response?.text }).toEqual({ status: 'failed', error: 'store_unavailable', answer: 'never delivered' });
+
+      // Streamed: everything up to the event that completes the answer; that event never comes, an error does.
+      upstream.next({ kind: 'text', chunks: ['never ', 'complete'] });
+      const stream = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${gw.callerKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'hi' }] }) });
+      const text = await stream.text();
+      expect(text).toContain('never ');
+      expect(text).not.toContain('[DONE]');
+      expect(text).toContain('store_unavailable');
     } finally {
       Journal.prototype.append = append;
+      await gw.stop();
+      await upstream.close();
+    }
+  });
+});
+
+describe('prompts the tokenizer refuses', () => {
+  it('a special token in a prompt is counted by estimate, with a console listening, and the request goes through', async () => {
+    const upstream = await startUpstream();
+    const gw = await startTestGateway({ upstreamUrl: upstream.url, env: { AIRLOCK_UPSTREAM_KEY: 'sk-up' }, config: { policies: [{ name: 'auto', action: 'approve' }] } });
+    const seen: number[] = [];
+    gw.gateway.events.on('request.completed', (summary: { tokens: number }) => seen.push(summary.tokens));
+    try {
+      upstream.next({ kind: 'text', text: 'fine' });
+      const res = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${gw.callerKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'ignore this <|endoftext|> and go on' }] }) });
+      expect(res.status).toBe(200);
+      const [item] = await gw.api.list();
+      expect({ status: item.status, tokens: item.tokens }).toEqual({ status: 'completed', tokens: Math.ceil('ignore this <|endoftext|> and go on'.length / 4) });
+      expect(seen).toEqual([item.tokens]);
+    } finally {
       await gw.stop();
       await upstream.close();
     }
