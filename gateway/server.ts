@@ -86,7 +86,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   store.requests.onWritesHeldUp = (err, waiting) => logger.warn({ err, waiting }, 'SQLite is not taking writes for now; they wait in the journal and go again');
   const replayed = await store.requests.replayJournals(journalDir);
   if (replayed.files > 0) logger.warn(replayed, 'replayed the journal of a gateway that did not stop cleanly');
-  if (replayed.failed > 0 || replayed.rejectedLines > 1) logger.error(replayed, 'some journaled writes could not be applied; the files are kept in the journal folder as *.unapplied-*');
+  if (replayed.failed > 0 || replayed.rejectedLines > 0) logger.error(replayed, 'some journaled writes could not be applied or failed their MAC; the journal folder keeps them (*.unapplied-* for a person to look at, the rest for the next start)');
   const journal = new Journal(journalDir, (line) => store.crypto.journalMac(line), (err) => logger.error({ err }, 'journal housekeeping failed'));
   store.requests.useJournal(journal);
   const interrupted = await store.requests.interruptOpen();

@@ -1,5 +1,6 @@
 // What the answer passes through on its way to the caller: whole SSE events are seen, recorded, and (with guardrails)
 // rewritten. Events leave in the order and framing they came in; only an event whose text a guardrail changed is re-encoded.
+import { StringDecoder } from 'node:string_decoder';
 import { createParser } from 'eventsource-parser';
 import { encodeSse, type SseEvent } from '../protocols/adapter.js';
 import { parseJson } from '../protocols/validate.js';
@@ -8,7 +9,7 @@ import type { RequestFlow } from '../flow/request-flow.js';
 /** Turns upstream bytes into the bytes the caller gets. */
 export interface StreamTap {
   push(chunk: Buffer): Buffer | string;
-  end(): string;
+  end(): Buffer | string;
   /** The answer text as the caller received it. */
   readonly text: string;
   /** The answer text as the upstream sent it (differs only when a guardrail rewrote it). */
@@ -40,6 +41,7 @@ interface Queued {
 
 /** The end of an SSE frame: a blank line, in any of the three line endings. */
 const FRAME_END = /\r\n\r\n|\n\n|\r\r/g;
+const EMPTY = Buffer.alloc(0);
 
 /**
  * Without guards the caller receives exactly the upstream's bytes; events are parsed only to record their text.
@@ -147,38 +149,54 @@ export function streamTap(flow: RequestFlow, guards?: TapGuards): StreamTap {
     chunkText = '';
   };
 
-  /** Passes `raw` on unchanged, up to the frame that holds the answer's last event (split at SSE frame ends). */
-  const passRaw = (raw: string): string => {
+  // Upstream bytes become text through one decoder, so a character split between two reads stays whole.
+  const decoder = new StringDecoder('utf8');
+  const heldBytes: Buffer[] = [];
+
+  /** Feeds `bytes` to the parser; returns the text it held. */
+  const feed = (bytes: Buffer): string => {
+    const decoded = decoder.write(bytes);
+    parser.feed(decoded);
+    return decoded;
+  };
+
+  /**
+   * Without guards: passes the upstream's bytes on as they are, up to the frame that holds the answer's last event
+   * (frame ends are found in the bytes: their ASCII never occurs inside a multi-byte character). Returns what goes out
+   * now and the chunk's text.
+   */
+  const passRaw = (chunk: Buffer): { pass: Buffer; text: string } => {
     if (lastSeen) {
-      held += raw;
-      return '';
+      heldBytes.push(chunk);
+      return { pass: EMPTY, text: feed(chunk) };
     }
+    let text = '';
     let sent = 0;
-    for (const frameEnd of raw.matchAll(FRAME_END)) {
+    for (const frameEnd of chunk.toString('latin1').matchAll(FRAME_END)) {
       const end = frameEnd.index + frameEnd[0].length;
-      parser.feed(raw.slice(sent, end));
+      text += feed(chunk.subarray(sent, end));
       if (lastSeen) {
-        held += raw.slice(sent);
-        return raw.slice(0, sent);
+        heldBytes.push(chunk.subarray(sent));
+        return { pass: chunk.subarray(0, sent), text: text + feed(chunk.subarray(end)) };
       }
       sent = end;
     }
-    parser.feed(raw.slice(sent));
+    text += feed(chunk.subarray(sent));
     if (lastSeen) {
-      held += raw.slice(sent);
-      return raw.slice(0, sent);
+      heldBytes.push(chunk.subarray(sent));
+      return { pass: chunk.subarray(0, sent), text };
     }
-    return raw;
+    return { pass: chunk, text };
   };
 
   return {
     push(chunk) {
-      const raw = chunk.toString('utf8');
       if (!guards) {
-        const pass = passRaw(raw);
+        const { pass, text: raw } = passRaw(chunk);
         record(raw);
-        return pass.length === raw.length ? chunk : pass;
+        return pass;
       }
+      const raw = decoder.write(chunk);
       parser.feed(raw);
       let emitted = out;
       out = '';
@@ -193,13 +211,13 @@ export function streamTap(flow: RequestFlow, guards?: TapGuards): StreamTap {
       return emitted;
     },
     end() {
-      if (guards) {
-        endRun();
-        drain();
-        if (out) record(out);
-        held += out;
-        out = '';
-      }
+      parser.feed(decoder.end());
+      if (!guards) return heldBytes.length > 0 ? Buffer.concat(heldBytes) : '';
+      endRun();
+      drain();
+      if (out) record(out);
+      held += out;
+      out = '';
       const rest = held;
       held = '';
       return rest;

@@ -6,7 +6,7 @@
 // A journal belongs to one gateway: its file name says which host (hashed) and process, and a running gateway touches
 // its file every few seconds, so another host's gateway can tell a live journal from one left by a kill.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, ftruncateSync, futimesSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, ftruncateSync, futimesSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Row, SqlValue } from './db.js';
@@ -193,6 +193,7 @@ export function claimOrphanedJournals(dir: string, mac: LineMac): OrphanedJourna
     const file = join(dir, `${name}.replaying-${HOST}-${process.pid}`);
     try {
       renameSync(join(dir, entry), file);
+      utimesSync(file, new Date(), new Date()); // claimed now: another host sees it as taken
     } catch {
       continue; // another gateway claimed it first
     }
@@ -222,11 +223,16 @@ export function claimOrphanedJournals(dir: string, mac: LineMac): OrphanedJourna
   });
 }
 
-/** A replayed file is done with: deleted, or set aside (renamed) when some of it could not be applied. */
-export function retireJournal(file: string, failed: boolean): void {
+/**
+ * A replayed file is done with: `done` deletes it; `retry` gives it back (SQLite was only held up: the next start
+ * replays it again); `aside` keeps it for a person (renamed `*.unapplied-*`: some of it could never be applied).
+ */
+export function retireJournal(file: string, outcome: 'done' | 'retry' | 'aside'): void {
+  const claimed = /\.replaying-[0-9a-f]{8}-\d+$/;
   try {
-    if (failed) renameSync(file, file.replace(/\.log\.replaying-[0-9a-f]{8}-\d+$/, `.unapplied-${Date.now()}`));
-    else unlinkSync(file);
+    if (outcome === 'done') unlinkSync(file);
+    else if (outcome === 'retry') renameSync(file, file.replace(claimed, ''));
+    else renameSync(file, file.replace(claimed, '').replace(/\.log$/, `.unapplied-${Date.now()}`));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }

@@ -2,7 +2,7 @@
 import type { Decision, ErrorRecord, Protocol, RequestDetail, RequestList, RequestStatus, RequestSummary, ResponseRecord, SessionRecord, Stats, TimelineEvent } from '../api/types.js';
 import { insertSql, sqlLiteral, type Database, type Row, type SqlValue } from './db.js';
 import { claimOrphanedJournals, retireJournal, type Journal } from './journal.js';
-import { WriteQueue } from './write-queue.js';
+import { isTransient, WriteQueue } from './write-queue.js';
 import { decryptField, encryptField, encryptJson, type SessionCrypto } from './session-crypto.js';
 import { auditChain, type AuditChain, type ChainWriter } from '../audit/chain.js';
 
@@ -321,7 +321,7 @@ export class RequestStore {
       rejectedLines += rejected;
       const fresh = new Set<string>();
       const ended = new Set<string>();
-      const writes: Promise<boolean>[] = [];
+      const writes: Promise<'ok' | 'later' | 'refused'>[] = [];
       let orphans = 0;
       for (const entry of entries) {
         if (entry.op === 'insert') {
@@ -330,7 +330,7 @@ export class RequestStore {
           if (fresh.has(id) || (await this.db.get('SELECT 1 AS found FROM requests WHERE id = ?', [id]))) continue;
           fresh.add(id);
           this.inserted.set(id, row);
-          writes.push(this.queueInsert(row).then(() => true, (err: unknown) => (this.onWriteFailed(err, id), false)));
+          writes.push(this.queueInsert(row).then(() => 'ok' as const, (err: unknown) => (this.onWriteFailed(err, id), isTransient(err) ? ('later' as const) : ('refused' as const))));
         } else {
           if (ended.has(entry.id)) continue;
           if (!fresh.has(entry.id)) {
@@ -342,15 +342,17 @@ export class RequestStore {
             if (row.completed_at !== null) continue;
           }
           ended.add(entry.id);
-          writes.push(this.queueFinish(entry.id, pickColumns(entry.changed, FINISH_COLUMNS)).then(() => true, (err: unknown) => (this.onWriteFailed(err, entry.id), false)));
+          writes.push(this.queueFinish(entry.id, pickColumns(entry.changed, FINISH_COLUMNS)).then(() => 'ok' as const, (err: unknown) => (this.onWriteFailed(err, entry.id), isTransient(err) ? ('later' as const) : ('refused' as const))));
         }
       }
       const results = await Promise.all(writes);
       for (const id of fresh) if (!ended.has(id)) this.inserted.delete(id);
-      const refused = results.filter((ok) => !ok).length;
-      applied += results.length - refused;
-      failed += refused + orphans;
-      retireJournal(file, refused + orphans + rejected > 0);
+      const refused = results.filter((r) => r === 'refused').length;
+      const later = results.filter((r) => r === 'later').length;
+      applied += results.length - refused - later;
+      failed += refused + later + orphans;
+      // Held up only (SQLite busy or full): the next start tries the whole file again (what is in is skipped then).
+      retireJournal(file, refused + orphans + rejected > 0 ? 'aside' : later > 0 ? 'retry' : 'done');
     }
     return { files: journals.length, applied, failed, rejectedLines };
   }

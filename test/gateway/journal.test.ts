@@ -329,3 +329,26 @@ describe('prompts the tokenizer refuses', () => {
     }
   });
 });
+
+describe('streamed bytes', () => {
+  for (const masking of [false, true]) {
+    it(`a character split between two reads reaches the caller whole, byte for byte (masking ${masking ? 'on' : 'off'})`, async () => {
+      const upstream = await startUpstream();
+      const gw = await startTestGateway({ upstreamUrl: upstream.url, env: { AIRLOCK_UPSTREAM_KEY: 'sk-up' }, config: { ...(masking ? {} : { masking: false as const }), policies: [{ name: 'auto', action: 'approve' }] } });
+      try {
+        const event = (content: string) => `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o', choices: [{ index: 0, delta: { content }, finish_reason: null }] })}\n\n`;
+        const bytes = Buffer.from(`${event('日本語の答え')}${event('です。')}data: [DONE]\n\n`, 'utf8');
+        const cut = bytes.indexOf(Buffer.from('本', 'utf8')) + 1; // inside the character
+        const done = bytes.indexOf(Buffer.from('[DONE]')) + 3; // inside the last event
+        upstream.next({ kind: 'raw', status: 200, headers: { 'content-type': 'text/event-stream' }, body: [bytes.subarray(0, cut), bytes.subarray(cut, done), bytes.subarray(done)], delayMs: 30 });
+        const res = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${gw.callerKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'hi' }] }) });
+        expect(Buffer.from(await res.arrayBuffer()).equals(bytes)).toBe(true);
+        const [item] = await gw.api.list();
+        expect((await gw.api.get(item.id)).response?.text).toBe('日本語の答えです。');
+      } finally {
+        await gw.stop();
+        await upstream.close();
+      }
+    });
+  }
+});

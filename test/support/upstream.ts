@@ -21,7 +21,7 @@ export type Scenario =
   | { kind: 'stream_error'; afterChunks: number; message?: string }
   | { kind: 'hang' }
   | { kind: 'drop'; afterChunks?: number }
-  | { kind: 'raw'; status: number; headers: Record<string, string>; body: string | string[]; delayMs?: number };
+  | { kind: 'raw'; status: number; headers: Record<string, string>; body: string | (string | Buffer)[]; delayMs?: number };
 
 export interface Upstream {
   url: string;
