@@ -21,7 +21,8 @@ export interface RetentionResult {
 export async function applyRetention(store: SessionStore, maxAgeMs: number, now = Date.now()): Promise<RetentionResult> {
   const { db } = store;
   const before = now - maxAgeMs;
-  await store.db.settle();
+  await store.requests.settledForRead();
+  await store.requests.flushTerms(); // queued search terms first, so none land after their session is gone
   // The journal must not keep what is deleted here: its entries so far leave the disk once they are in SQLite.
   store.requests.sealJournal();
   return store.requests.audit.write(async (chain) => {
@@ -62,7 +63,8 @@ export async function applyRetention(store: SessionStore, maxAgeMs: number, now 
 /** Destroys one session's key: its text can never be read again. Its metadata and its place in the chain stay. */
 export async function shredSession(store: SessionStore, id: string, actor: string): Promise<EventRef> {
   const { db } = store;
-  await db.settle();
+  await store.requests.settledForRead();
+  await store.requests.flushTerms(); // queued search terms first, so none land after the shredding deletes them
   store.requests.sealJournal(); // its wrapped key must not outlive the shredding in the journal
   return store.requests.audit.write(async (chain) => {
     const row = await db.get<{ status: string; session_key: Buffer | null; completed_at: number | null }>('SELECT status, session_key, completed_at FROM requests WHERE id = ?', [id]);
