@@ -128,9 +128,11 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       flows.set(flow.id, flow);
       flow.onStatus((f) => {
         const type = eventFor(f.status!);
+        const listeners = events.listenerCount(type);
+        if (listeners === 0) return;
         // Announced to someone who can decide: a console's feed or the desktop's notifier.
-        if (f.status === 'pending' && events.listenerCount(type) > 0) f.mark('notified', { detail: `${events.listenerCount(type)} listener(s)` });
-        if (events.listenerCount(type) > 0) events.emit(type, queue.overlay(summaryOf(f)));
+        if (f.status === 'pending') f.mark('notified', { detail: `${listeners} listener(s)` });
+        events.emit(type, queue.overlay(summaryOf(f)));
       });
     },
     finished(flow) {

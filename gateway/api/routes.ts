@@ -15,8 +15,8 @@ const SCOPES: RememberScope[] = ['request', '15m', '1h', 'conversation', 'always
 import { authenticate, readCookie, requireRole, SESSION_COOKIE, SESSION_TTL_MS } from './auth.js';
 import { eventStream } from './events.js';
 import { auditApi } from '../audit/api.js';
+import { REQUEST_STATUSES } from '../audit/bundle-format.js';
 
-const STATUSES: RequestStatus[] = ['pending', 'approved', 'rejected', 'timed_out', 'cancelled', 'interrupted', 'forwarding', 'completed', 'failed'];
 
 export interface ReviewerApiDeps {
   store: SessionStore;
@@ -62,7 +62,7 @@ export function reviewerApi(deps: ReviewerApiDeps): Router {
 
   api.get('/requests', async (req, res) => {
     const q = req.query as Record<string, string | undefined>;
-    const status = q.status ? q.status.split(',').filter((s): s is RequestStatus => (STATUSES as string[]).includes(s)) : undefined;
+    const status = q.status ? q.status.split(',').filter((s): s is RequestStatus => (REQUEST_STATUSES as string[]).includes(s)) : undefined;
     if (q.status && !status?.length) throw new AirlockError('invalid_request', { message: `Unknown status "${q.status}".` });
     const time = (v: string | undefined, name: string) => {
       if (!v) return undefined;

@@ -53,6 +53,7 @@ export function auditApi(store: SessionStore, opts: { masking?: MaskingConfig } 
 
   api.get('/exports/estimate', requireRole('admin', 'auditor'), async (req: Request, res: Response) => {
     const filters = parse(filtersSchema, req.query);
+    await store.requests.settledForRead(); // counts every session answered so far
     const body: ExportEstimate = { sessions: await countSessions(store.db, sessionQuery(filters)) };
     res.json(body);
   });
@@ -62,6 +63,7 @@ export function auditApi(store: SessionStore, opts: { masking?: MaskingConfig } 
     const reviewer = req.reviewer!;
     if (body.raw && reviewer.role !== 'admin') throw new AirlockError('forbidden', { message: 'Only an admin may export unmasked (raw) content.' });
     if (body.passphrase && body.recipient) throw new AirlockError('invalid_request', { message: 'Encrypt to a passphrase or to a recipient, not both.' });
+    await store.requests.settledForRead();
     const sessions = await countSessions(store.db, sessionQuery(body));
     const encryption: ExportRequest['encryption'] = body.passphrase ? { passphrase: body.passphrase } : body.recipient ? { recipient: body.recipient } : undefined;
     const name = `airlock-audit-${new Date().toISOString().replace(/[:.]/g, '-')}.zip${encryption ? '.age' : ''}`;

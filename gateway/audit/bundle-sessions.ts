@@ -28,7 +28,6 @@ function where(q: SessionQuery): { sql: string; params: SqlValue[] } {
 }
 
 export async function countSessions(db: Database, q: SessionQuery): Promise<number> {
-  await db.settle();
   const w = where(q);
   return (await db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM requests WHERE ${w.sql}`, w.params))?.n ?? 0;
 }

@@ -57,7 +57,7 @@ export function sessionQuery(req: Pick<ExportRequest, 'since' | 'until' | 'calle
 }
 
 export async function exportBundle(store: SessionStore, out: Writable, req: ExportRequest): Promise<ExportResult> {
-  await store.db.settle(); // every session answered so far is in the bundle
+  await store.requests.settledForRead(); // every session answered so far is in the bundle
   const audit = store.requests.audit;
   const key = await audit.signingKey();
   const exportedAt = new Date();

@@ -9,6 +9,7 @@ import { DECISION_EVENTS, readHead, ROW_EVENTS } from './chain.js';
 import { decisionDigest, eventFromRow, eventHash, GENESIS, headMessage, requestDigest, type ChainEvent, type EventRow } from './digest.js';
 import { fingerprint, loadPublicKey } from './signing-key.js';
 import { Findings, type Verdict } from './verdict.js';
+import { parseJson } from '../protocols/validate.js';
 
 export interface CheckpointDetail {
   /** Sessions created before this were deleted (ISO). */
@@ -115,12 +116,7 @@ async function checkStore(db: Database, target: string, pinned: KeyObject | unde
 }
 
 function detailOf(e: ChainEvent): Record<string, unknown> {
-  try {
-    const value: unknown = JSON.parse(e.detail ?? '{}');
-    return value && typeof value === 'object' ? (value as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
+  return parseJson(e.detail ?? '{}') ?? {};
 }
 
 function checkChain(events: ChainEvent[], checkpoints: { event: ChainEvent; detail: CheckpointDetail }[], head: Awaited<ReturnType<typeof readHead>>, findings: Findings): void {

@@ -92,8 +92,8 @@ export class Pipeline {
       const { action, review } = flow.policy;
       // `review: response` alone lets the request go and holds the answer instead.
       const initial = action === 'reject' ? 'rejected' : action === 'review' && review !== 'response' ? 'pending' : 'approved';
-      if (initial === 'pending') flow.timeoutAt = Date.now() + flow.policy.timeoutMs;
-      // The hold starts before the record is written, so a reviewer who sees it listed can decide it at once.
+      // The hold starts before the record is written, so a reviewer who sees it listed can decide it at once (and it
+      // sets the flow's timeoutAt, which the record carries).
       const holding = initial === 'pending' ? this.holdFor(flow) : null;
       try {
         this.deps.recorder.open(flow, initial);

@@ -68,6 +68,7 @@ export class RequestFlow {
   readonly abort = new AbortController();
   private _prompt: Prompt | null = null;
   private _tokens: number | null = null;
+  private _promptText: string | null = null;
   private _preview: string | null = null;
   private _dedupeKey: string | null = null;
   private resolveHold: ((outcome: HoldOutcome) => void) | null = null;
@@ -101,11 +102,16 @@ export class RequestFlow {
     return this._prompt;
   }
 
-  /** Same caller and same bytes: what a retry or a duplicate shares. */
+  /** The prompt's text (system first), as policy rules and the token count read it. */
+  get promptText(): string {
+    this._promptText ??= [this.prompt.system, ...this.prompt.messages.map((m) => m.text)].join('\n');
+    return this._promptText;
+  }
+
   /** Estimated prompt tokens (o200k tokenizer; long prompts are estimated from their length). */
   get tokens(): number {
     if (this._tokens === null) {
-      const text = [this.prompt.system, ...this.prompt.messages.map((m) => m.text)].join('\n');
+      const text = this.promptText;
       // The tokenizer refuses special tokens (`<|endoftext|>`) a caller may send: those prompts get the usual estimate.
       try {
         this._tokens = text.length > 200_000 ? Math.ceil(text.length / 4) : countTokens(text);
@@ -127,7 +133,7 @@ export class RequestFlow {
     return this._preview;
   }
 
-  /** Read by the queue for every summary it lists, so it is hashed once. */
+  /** Same caller and same bytes: what a retry or a duplicate shares. Read for every summary the queue lists: hashed once. */
   get dedupeKey(): string {
     this._dedupeKey ??= `${this.caller.name}\0${this.adapter.path}\0${createHash('sha256').update(this.rawBody).digest('base64')}`;
     return this._dedupeKey;

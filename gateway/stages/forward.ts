@@ -90,11 +90,13 @@ export async function forward(flow: RequestFlow, incoming: IncomingHttpHeaders, 
   let raw = Buffer.concat(parts);
   let parsed: unknown = parseJson(raw.toString('utf8')) ?? null;
   const rawText = upstream.status < 400 ? flow.adapter.answerText(parsed) : '';
+  let text = rawText;
   if (upstream.status < 400 && parsed !== null && deps.bodyTransform) {
     const rewritten = deps.bodyTransform(flow, parsed);
     if (rewritten !== parsed) {
       parsed = rewritten;
       raw = Buffer.from(JSON.stringify(rewritten));
+      text = flow.adapter.answerText(parsed);
     }
   }
   if (upstream.status >= 400) {
@@ -115,7 +117,7 @@ export async function forward(flow: RequestFlow, incoming: IncomingHttpHeaders, 
     flow.answerHead = { status: upstream.status, headers: answerHeaders };
     flow.finalChunk = raw;
   }
-  flow.result = { status: upstream.status, headers: upstream.headers, text: upstream.status < 400 ? flow.adapter.answerText(parsed) : '', rawText, body: parsed };
+  flow.result = { status: upstream.status, headers: upstream.headers, text, rawText, body: parsed };
 }
 
 function upstreamMessage(body: unknown): string | undefined {

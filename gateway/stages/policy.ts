@@ -96,24 +96,23 @@ export function verdictOf(rule: Policy | null, config: AirlockConfig): PolicyVer
 }
 
 /** First matching rule wins; with no rule every request is reviewed. Listing models carries no prompt and passes. */
-export function decidePolicy(flow: RequestFlow, config: AirlockConfig, contains: ContainsCheck, extraRules: readonly Policy[] = []): PolicyVerdict {
+export function decidePolicy(flow: RequestFlow, config: AirlockConfig, contains: ContainsCheck): PolicyVerdict {
   if (flow.adapter.method === 'GET') return { ...verdictOf(null, config), rule: 'builtin:list-models', action: 'approve' };
   const subject = subjectOf(flow);
-  for (const rule of [...extraRules, ...config.policies]) {
+  for (const rule of config.policies) {
     if (compileMatch(rule.match)(subject, contains)) return verdictOf(rule, config);
   }
   return verdictOf(null, config);
 }
 
 export function subjectOf(flow: RequestFlow): MatchSubject {
-  let text: string | undefined;
   return {
     caller: flow.caller.name,
     model: flow.model,
     path: flow.adapter.path,
     protocol: flow.adapter.protocol,
     family: flow.adapter.family,
-    promptText: () => (text ??= [flow.prompt.system, ...flow.prompt.messages.map((m) => m.text)].join('\n')),
+    promptText: () => flow.promptText,
     tokens: () => flow.tokens,
     now: new Date(),
   };

@@ -35,6 +35,9 @@ export interface TapGuards {
 
 interface Queued {
   event: SseEvent;
+  /** Its text as the upstream sent it, and whether it completes the answer (both as the parser saw it). */
+  delta: string;
+  last: boolean;
   /** Offsets of this event's text in the current run's input; null for events without text. */
   span: { start: number; end: number } | null;
 }
@@ -77,8 +80,7 @@ export function streamTap(flow: RequestFlow, guards?: TapGuards): StreamTap {
     return x + shift;
   };
 
-  const emit = (event: SseEvent, delta: string, masked: string) => {
-    if (lastAt < 0 && adapter.isLast?.(event)) lastAt = out.length;
+  const emit = ({ event, delta }: Queued, masked: string) => {
     chunkText += masked;
     out += masked === delta ? encodeSse(event) : encodeSse(adapter.withText(event, masked));
   };
@@ -88,15 +90,15 @@ export function streamTap(flow: RequestFlow, guards?: TapGuards): StreamTap {
     const answered = transform ? runIn - transform.held : Infinity;
     while (queue.length > 0) {
       const next = queue[0];
+      if (lastAt < 0 && next.last && (!next.span || next.span.end <= answered)) lastAt = out.length;
       if (next.span) {
         if (next.span.end > answered) return;
         const from = outOffset(next.span.start) - runOutBase;
         const to = outOffset(next.span.end) - runOutBase;
-        emit(next.event, adapter.textOf(next.event), runOut.slice(from, to));
+        emit(next, runOut.slice(from, to));
         runOut = runOut.slice(to);
         runOutBase += to;
       } else {
-        if (lastAt < 0 && adapter.isLast?.(next.event)) lastAt = out.length;
         out += encodeSse(next.event);
       }
       queue.shift();
@@ -114,7 +116,8 @@ export function streamTap(flow: RequestFlow, guards?: TapGuards): StreamTap {
   const parser = createParser({
     onEvent(message) {
       const event: SseEvent = { event: message.event, data: message.data, id: message.id };
-      if (adapter.isLast?.(event)) lastSeen = true;
+      const last = adapter.isLast?.(event) ?? false;
+      if (last) lastSeen = true;
       const delta = adapter.textOf(event);
       rawText += delta;
       if (!guards) {
@@ -126,7 +129,7 @@ export function streamTap(flow: RequestFlow, guards?: TapGuards): StreamTap {
         if (event.event !== 'ping') endRun();
         const data = parseJson(event.data);
         const masked = data ? guards.json(data) : data;
-        queue.push({ event: masked !== data ? { ...event, data: JSON.stringify(masked) } : event, span: null });
+        queue.push({ event: masked !== data ? { ...event, data: JSON.stringify(masked) } : event, delta, last, span: null });
         drain();
         return;
       }
@@ -136,7 +139,7 @@ export function streamTap(flow: RequestFlow, guards?: TapGuards): StreamTap {
         runOut = '';
         runOutBase = 0;
       }
-      queue.push({ event, span: { start: runIn, end: runIn + delta.length } });
+      queue.push({ event, delta, last, span: { start: runIn, end: runIn + delta.length } });
       runIn += delta.length;
       runOut += transform.push(delta);
       drain();

@@ -14,8 +14,6 @@ export class Database {
   private readonly statements = new Map<string, sqlite3.Statement>();
 
   private closed = false;
-  /** Writes accepted but not yet committed (the request store's write-behind queue) register how to wait for them. */
-  private readonly pendingWrites = new Set<() => Promise<void>>();
 
   private constructor(private readonly db: sqlite3.Database) {
     // A statement that fails is reported through its own callback; an unhandled 'error' event must not end the process.
@@ -43,16 +41,6 @@ export class Database {
   async init(): Promise<void> {
     this.db.configure('busyTimeout', 5000);
     await this.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;');
-  }
-
-  /** Registers a source of accepted, not yet committed writes; settle() waits for them. */
-  addPendingWrites(settle: () => Promise<void>): void {
-    this.pendingWrites.add(settle);
-  }
-
-  /** Resolves once every write accepted so far is committed (or has failed): reads that must see them wait here first. */
-  async settle(): Promise<void> {
-    for (const settle of this.pendingWrites) await settle();
   }
 
   exec(sql: string): Promise<void> {

@@ -71,6 +71,8 @@ interface RequestRow {
   error: Buffer | null;
 }
 
+type ReplayOutcome = 'ok' | 'later' | 'refused';
+
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /** How long a read waits for the writes queued before it (SQLite held up elsewhere: it reads what is there). */
@@ -109,7 +111,6 @@ export class RequestStore {
     options: { batchDelayMs?: number } = {},
   ) {
     this.writes = new WriteQueue(db, () => this.audit, options.batchDelayMs ?? 4, (err, waiting) => this.onWritesHeldUp(err, waiting));
-    db.addPendingWrites(() => this.settledForRead());
   }
 
   /** The audit chain: the writes below append to it in the same transaction (gateway/audit). */
@@ -149,26 +150,28 @@ export class RequestStore {
    * SQLite with the next batch. Throws when it cannot be journaled; then it must not go on.
    */
   record(r: NewRequest): void {
+    this.enqueueInsert(r, true).catch((err: unknown) => this.onWriteFailed(err, r.id));
+  }
+
+  /** Records a request and waits until it is in SQLite (no journal: the caller waits for the store itself). */
+  async insert(r: NewRequest): Promise<void> {
+    await this.enqueueInsert(r, false).catch((err: unknown) => {
+      this.forget(r.id);
+      throw err;
+    });
+  }
+
+  /** Seals, journals (throws when it cannot: nothing of it stays in memory) and queues; settles when SQLite has it. */
+  private enqueueInsert(r: NewRequest, journaled: boolean): Promise<void> {
     const row = this.seal(r);
     let generation: number | undefined;
     try {
-      generation = this.journal?.append({ op: 'insert', row });
+      if (journaled) generation = this.journal?.append({ op: 'insert', row });
     } catch (err) {
       this.forget(r.id);
       throw err;
     }
-    this.queueInsert(row, generation, r.tokens).catch((err: unknown) => this.onWriteFailed(err, r.id));
-  }
-
-  /** Records a request and waits until it is in SQLite. */
-  async insert(r: NewRequest): Promise<void> {
-    const row = this.seal(r);
-    try {
-      await this.queueInsert(row, undefined, r.tokens);
-    } catch (err) {
-      this.forget(r.id);
-      throw err;
-    }
+    return this.queueInsert(row, generation, r.tokens);
   }
 
   private queueInsert(row: Row, generation?: number, tokens?: NewRequest['tokens']): Promise<void> {
@@ -245,20 +248,22 @@ export class RequestStore {
    * bytes, and the session is finished as failed with finish()).
    */
   recordFinish(id: string, f: FinishedRequest): void {
-    const changed = this.sealFinish(id, f);
-    const generation = this.journal?.append({ op: 'finish', id, changed }); // throws: nothing queued, the key kept
-    this.keys.delete(id);
-    this.queueFinish(id, changed, generation).catch((err: unknown) => this.onWriteFailed(err, id));
-    // Search terms are not evidence: they are written after, off the answer's path.
-    void this.indexTerms(id, f.searchText).catch(() => undefined);
+    this.enqueueFinish(id, f, true).catch((err: unknown) => this.onWriteFailed(err, id));
   }
 
-  /** Finishes a session and waits until it is in SQLite. */
-  async finish(id: string, f: FinishedRequest): Promise<void> {
+  /** Finishes a session and waits until it is in SQLite (no journal: the caller waits for the store itself). */
+  finish(id: string, f: FinishedRequest): Promise<void> {
+    return this.enqueueFinish(id, f, false);
+  }
+
+  /** Seals, journals (throws when it cannot: nothing queued, the key kept) and queues; settles when SQLite has it. */
+  private enqueueFinish(id: string, f: FinishedRequest, journaled: boolean): Promise<void> {
     const changed = this.sealFinish(id, f);
-    await this.queueFinish(id, changed);
+    const generation = journaled ? this.journal?.append({ op: 'finish', id, changed }) : undefined;
     this.keys.delete(id);
+    // Search terms are not evidence: they are written after, off the answer's path.
     void this.indexTerms(id, f.searchText).catch(() => undefined);
+    return this.queueFinish(id, changed, generation);
   }
 
   private queueFinish(id: string, changed: Row, generation?: number): Promise<void> {
@@ -302,8 +307,8 @@ export class RequestStore {
     return this.writes.settled(maxWaitMs);
   }
 
-  /** How reads wait for the writes before them: at most a few seconds. */
-  private settledForRead(): Promise<void> {
+  /** How reads (here, and export and retention) wait for the writes before them: at most a few seconds. */
+  settledForRead(): Promise<void> {
     return this.settled(READ_WAIT_MS);
   }
 
@@ -321,7 +326,7 @@ export class RequestStore {
       rejectedLines += rejected;
       const fresh = new Set<string>();
       const ended = new Set<string>();
-      const writes: Promise<'ok' | 'later' | 'refused'>[] = [];
+      const writes: Promise<ReplayOutcome>[] = [];
       let orphans = 0;
       for (const entry of entries) {
         if (entry.op === 'insert') {
@@ -330,7 +335,7 @@ export class RequestStore {
           if (fresh.has(id) || (await this.db.get('SELECT 1 AS found FROM requests WHERE id = ?', [id]))) continue;
           fresh.add(id);
           this.inserted.set(id, row);
-          writes.push(this.queueInsert(row).then(() => 'ok' as const, (err: unknown) => (this.onWriteFailed(err, id), isTransient(err) ? ('later' as const) : ('refused' as const))));
+          writes.push(this.outcome(this.queueInsert(row), id));
         } else {
           if (ended.has(entry.id)) continue;
           if (!fresh.has(entry.id)) {
@@ -342,7 +347,7 @@ export class RequestStore {
             if (row.completed_at !== null) continue;
           }
           ended.add(entry.id);
-          writes.push(this.queueFinish(entry.id, pickColumns(entry.changed, FINISH_COLUMNS)).then(() => 'ok' as const, (err: unknown) => (this.onWriteFailed(err, entry.id), isTransient(err) ? ('later' as const) : ('refused' as const))));
+          writes.push(this.outcome(this.queueFinish(entry.id, pickColumns(entry.changed, FINISH_COLUMNS)), entry.id));
         }
       }
       const results = await Promise.all(writes);
@@ -355,6 +360,17 @@ export class RequestStore {
       retireJournal(file, refused + orphans + rejected > 0 ? 'aside' : later > 0 ? 'retry' : 'done');
     }
     return { files: journals.length, applied, failed, rejectedLines };
+  }
+
+  /** A replayed write's fate: in, held up (the next start tries again), or refused (set aside). */
+  private outcome(write: Promise<void>, id: string): Promise<ReplayOutcome> {
+    return write.then(
+      () => 'ok',
+      (err: unknown) => {
+        this.onWriteFailed(err, id);
+        return isTransient(err) ? 'later' : 'refused';
+      },
+    );
   }
 
   /** Closes out requests a previous run left open: they are never left pending. */

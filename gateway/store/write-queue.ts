@@ -102,26 +102,19 @@ export class WriteQueue {
 
   private async write(batch: Item[]): Promise<void> {
     for (const item of batch) item.prepare?.();
-    let outcome: { failed: null } | { failed: unknown } = { failed: null };
+    let failed: unknown = null;
     try {
       await this.chain().write(async (chain) => {
         for (const item of batch) await item.apply(chain);
       });
     } catch (err) {
-      outcome = { failed: err };
+      failed = err;
     }
-    if (outcome.failed === null) {
-      this.backoffMs = 0;
-      this.heldUpSince = 0;
-      for (const item of batch) settle(item, null);
-      return;
-    }
-    if (isTransient(outcome.failed)) {
-      if (!this.givenUp()) return this.later(batch, outcome.failed);
-      // Turned away for too long: refused, all of it (journaled writes stay on disk for the next start).
-      this.backoffMs = 0;
-      this.heldUpSince = 0;
-      for (const item of batch) settle(item, outcome.failed);
+    if (failed === null || isTransient(failed)) {
+      if (failed !== null && !this.givenUp()) return this.later(batch, failed);
+      // In, or turned away for too long: refused, all of it (journaled writes stay on disk for the next start).
+      this.recovered();
+      for (const item of batch) settle(item, failed);
       return;
     }
     // One at a time, so one write SQLite refuses does not take the others with it.
@@ -136,6 +129,10 @@ export class WriteQueue {
       if (failed !== null && isTransient(failed) && !this.givenUp()) return this.later(batch.slice(i), failed);
       settle(item, failed);
     }
+    this.recovered();
+  }
+
+  private recovered(): void {
     this.backoffMs = 0;
     this.heldUpSince = 0;
   }

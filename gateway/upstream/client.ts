@@ -56,9 +56,13 @@ export function httpUpstreamClient(): UpstreamClient {
     'http:': new http.Agent({ keepAlive: true, maxSockets: 256 }),
     'https:': new https.Agent({ keepAlive: true, maxSockets: 256 }),
   };
+  // A handful of (upstream, path) pairs, joined once each.
+  const urls = new Map<string, URL>();
   return {
     send(target, request) {
-      const url = upstreamUrl(target.url, request.path);
+      const key = `${target.url}\0${request.path}`;
+      let url = urls.get(key);
+      if (!url) urls.set(key, (url = upstreamUrl(target.url, request.path)));
       const transport = url.protocol === 'https:' ? https : http;
       return new Promise<UpstreamResponse>((resolve, reject) => {
         const headers: Record<string, string | number> = { ...request.headers, 'accept-encoding': 'identity' };

@@ -1,8 +1,7 @@
 // The console's Export screen end to end: Debian's Chromium, a real gateway serving the built console with a few
 // decided requests, an admin who exports a bundle, and the offline verifier on the file the browser saved. Fails on a
 // console error, a page error, a CSP violation or a dialog, like the other console tests.
-import { execSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,13 +14,12 @@ import { formatVerdict, isValid } from '../../gateway/audit/verdict.js';
 import { verifyBundle } from '../../gateway/audit/verify-bundle.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
-import { CHROMIUM, chromiumAvailable, launchBrowser, openConsole, type ConsolePage } from './support/browser.js';
+import { chromiumAvailable, CONSOLE_DIR, ensureConsoleBuilt, launchBrowser, openConsole, warnIfNoChromium, type ConsolePage } from './support/browser.js';
 
-const CONSOLE_DIR = fileURLToPath(new URL('../../renderer/dist', import.meta.url));
 // To docs/ (for the README) with AIRLOCK_SCREENSHOTS=1; otherwise to test-results/, so a test run leaves the tree clean.
 const SCREENSHOT = fileURLToPath(new URL(process.env.AIRLOCK_SCREENSHOTS === '1' ? '../../docs/console-export.png' : '../../test-results/screenshots/console-export.png', import.meta.url));
 
-if (!chromiumAvailable) console.warn(`${import.meta.url} skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set AIRLOCK_CHROMIUM)`);
+warnIfNoChromium(import.meta.url);
 
 describe.skipIf(!chromiumAvailable)('console export in Chromium', () => {
   let upstream: Upstream;
@@ -31,7 +29,7 @@ describe.skipIf(!chromiumAvailable)('console export in Chromium', () => {
   let dir: string;
 
   beforeAll(async () => {
-    if (!existsSync(`${CONSOLE_DIR}/index.html`)) execSync('npm run build:renderer', { stdio: 'inherit' });
+    ensureConsoleBuilt();
     dir = mkdtempSync(join(tmpdir(), 'airlock-export-e2e-'));
     upstream = await startUpstream();
     tg = await startTestGateway({ upstreamUrl: upstream.url, upstreamKeys: { upstream: 'sk-upstream-test' }, consoleDir: CONSOLE_DIR });

@@ -1,8 +1,7 @@
 // Screenshots of the console at 1280×800 with realistic traffic: the queue, a prompt diff, a replay
 // and the dashboard. They go to docs/ when AIRLOCK_SCREENSHOTS=1 (for the README), otherwise to
 // test-results/ so a plain test run leaves the repository untouched. Console errors fail it too.
-import { execSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import OpenAI from 'openai';
 import type { Browser, Page } from 'playwright-core';
@@ -10,12 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestSummary } from '../../gateway/api/types.js';
 import { ReviewerClient, startTestGateway, type TestGateway } from '../support/gateway.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
-import { CHROMIUM, chromiumAvailable, launchBrowser, openConsole, type ConsolePage } from './support/browser.js';
+import { chromiumAvailable, CONSOLE_DIR, ensureConsoleBuilt, launchBrowser, openConsole, warnIfNoChromium, type ConsolePage } from './support/browser.js';
 
-const CONSOLE_DIR = fileURLToPath(new URL('../../renderer/dist', import.meta.url));
 const OUT = fileURLToPath(new URL(process.env.AIRLOCK_SCREENSHOTS === '1' ? '../../docs/' : '../../test-results/screenshots/', import.meta.url));
 
-if (!chromiumAvailable) console.warn(`${import.meta.url} skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set AIRLOCK_CHROMIUM)`);
+warnIfNoChromium(import.meta.url);
 
 describe.skipIf(!chromiumAvailable)('console screenshots', () => {
   let upstream: Upstream;
@@ -25,7 +23,7 @@ describe.skipIf(!chromiumAvailable)('console screenshots', () => {
   const callers: Record<string, OpenAI> = {};
 
   beforeAll(async () => {
-    if (!existsSync(`${CONSOLE_DIR}/index.html`)) execSync('npm run build:renderer', { stdio: 'inherit' });
+    ensureConsoleBuilt();
     mkdirSync(OUT, { recursive: true });
     upstream = await startUpstream();
     tg = await startTestGateway({

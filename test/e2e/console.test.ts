@@ -1,21 +1,17 @@
 // The reviewer console end to end: Debian's Chromium through Playwright, a real gateway serving the
 // built console, real OpenAI SDK callers, and the upstream stand-in. Every test fails on a console
 // error, a page error, a CSP violation or a dialog.
-import { execSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import OpenAI from 'openai';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
-import { CHROMIUM, chromiumAvailable, launchBrowser, openConsole, type ConsolePage, type OpenOptions } from './support/browser.js';
+import { chromiumAvailable, CONSOLE_DIR, ensureConsoleBuilt, launchBrowser, openConsole, warnIfNoChromium, type ConsolePage, type OpenOptions } from './support/browser.js';
 
-const CONSOLE_DIR = fileURLToPath(new URL('../../renderer/dist', import.meta.url));
 /** The anonymous first load asks /me and gets 401 (how the console learns it must show the login form). */
 const EXPECTED_HTTP: OpenOptions['allowHttpErrors'] = [{ url: /\/api\/v1\/me$/, status: 401 }];
 
-if (!chromiumAvailable) console.warn(`${import.meta.url} skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set AIRLOCK_CHROMIUM)`);
+warnIfNoChromium(import.meta.url);
 
 describe.skipIf(!chromiumAvailable)('reviewer console in Chromium', () => {
   let upstream: Upstream;
@@ -25,7 +21,7 @@ describe.skipIf(!chromiumAvailable)('reviewer console in Chromium', () => {
   const opened: ConsolePage[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(`${CONSOLE_DIR}/index.html`)) execSync('npm run build:renderer', { stdio: 'inherit' });
+    ensureConsoleBuilt();
     upstream = await startUpstream();
     tg = await startTestGateway({
       upstreamUrl: upstream.url,

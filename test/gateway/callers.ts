@@ -3,9 +3,13 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { createParser } from 'eventsource-parser';
 import OpenAI from 'openai';
+import { expect } from 'vitest';
 import type { RequestSummary } from '../../gateway/api/types.js';
 import { startTestGateway, type TestGateway, type TestGatewayOptions } from '../support/gateway.js';
-import { startUpstream, type Upstream } from '../support/upstream.js';
+import { collect } from '../support/streams.js';
+import { loadFixture, loadFixtureEvents, startUpstream, type Upstream } from '../support/upstream.js';
+
+export { collect, collectUntilError } from '../support/streams.js';
 
 export const UPSTREAM_KEY = 'sk-upstream-secret';
 
@@ -33,6 +37,16 @@ export async function startRig(opts: TestGatewayOptions = {}): Promise<Rig> {
   };
 }
 
+/** Runs `test` against a rig of its own, closed afterwards however the test ends. */
+export async function withRig<T>(opts: TestGatewayOptions, test: (rig: Rig) => Promise<T>): Promise<T> {
+  const rig = await startRig(opts);
+  try {
+    return await test(rig);
+  } finally {
+    await rig.close();
+  }
+}
+
 /**
  * Waits until `count` requests are pending in the API and held in the review queue, newest first.
  * (The API lists a request as pending a moment before its hold begins; see reviewer-api.test.ts.)
@@ -53,21 +67,21 @@ export async function approved<T>(gw: TestGateway, call: () => Promise<T>): Prom
   return { result: await pending, request };
 }
 
-export async function collect<T>(stream: AsyncIterable<T>): Promise<T[]> {
-  const items: T[] = [];
-  for await (const item of stream) items.push(item);
-  return items;
-}
+export const SSE = { 'content-type': 'text/event-stream; charset=utf-8' };
 
-/** Iterates until the stream fails; returns what arrived and the error. */
-export async function collectUntilError<T>(stream: AsyncIterable<T>): Promise<{ items: T[]; error: any }> {
-  const items: T[] = [];
-  try {
-    for await (const item of stream) items.push(item);
-  } catch (error) {
-    return { items, error };
-  }
-  throw new Error('the stream ended without an error');
+/**
+ * Replays the recorded stream `fixture` through the gateway twice, approving each call: first to `raw` (the SDK's
+ * plain stream), whose events must be exactly the recorded ones, then to `helper` (an SDK stream helper), whose
+ * result it returns.
+ */
+export async function replayedFixture<T>(rig: Rig, fixture: string, raw: () => Promise<AsyncIterable<unknown>>, helper: () => Promise<T>): Promise<T> {
+  const replayFixture = () => rig.upstream.next({ kind: 'raw', status: 200, headers: SSE, body: loadFixtureEvents(fixture) });
+  replayFixture();
+  const { result: events } = await approved(rig.gw, async () => collect(await raw()));
+  expect(events).toEqual(sdkEventsOf(loadFixture(fixture)));
+  replayFixture();
+  const { result } = await approved(rig.gw, helper);
+  return result;
 }
 
 export interface SseMessage {

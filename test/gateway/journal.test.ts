@@ -14,11 +14,12 @@ import { Journal, JOURNAL_DIR } from '../../gateway/store/journal.js';
 import { passphraseProtector } from '../../gateway/store/keyring.js';
 import { RequestStore, type FinishedRequest, type NewRequest } from '../../gateway/store/requests.js';
 import { WriteQueue } from '../../gateway/store/write-queue.js';
-import { startTestGateway } from '../support/gateway.js';
-import { startUpstream } from '../support/upstream.js';
+import { withRig } from './callers.js';
 
 const PASSPHRASE = passphraseProtector('journal test');
 const overlay = <T>(s: T) => s;
+/** Lets every request through unreviewed. */
+const AUTO_APPROVE = [{ name: 'auto', action: 'approve' as const }];
 
 function newRequest(id: string, prompt = 'the prompt'): NewRequest {
   return { id, createdAt: Date.now(), status: 'approved', caller: 'app', protocol: 'openai-chat', path: '/v1/chat/completions', model: 'gpt-4o', stream: false, policy: 'auto', tokens: 3, timeoutAt: null, convHash: null, body: { messages: [{ role: 'user', content: prompt }] }, preview: prompt };
@@ -278,64 +279,55 @@ describe('the write queue', () => {
 
 describe('an answer that cannot be put on record', () => {
   it('is not delivered: the caller gets store_unavailable, and SQLite still gets the finished session', async () => {
-    const upstream = await startUpstream();
-    const gw = await startTestGateway({ upstreamUrl: upstream.url, env: { AIRLOCK_UPSTREAM_KEY: 'sk-up' }, config: { policies: [{ name: 'auto', action: 'approve' }] } });
-    const append = Journal.prototype.append;
-    Journal.prototype.append = function (entry) {
-      if (entry.op === 'finish') throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
-      return append.call(this, entry);
-    };
-    try {
-      upstream.next({ kind: 'text', text: 'never delivered' });
-      const res = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${gw.callerKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }) });
-      const body = (await res.json()) as { error: { code: string } };
-      expect({ status: res.status, code: body.error.code }).toEqual({ status: 503, code: 'store_unavailable' });
-      expect(JSON.stringify(body)).not.toContain('never delivered');
-      const [item] = await gw.api.list();
-      const detail = await gw.api.get(item.id);
-      expect({ status: detail.status, error: detail.error?.code, answer: detail.response?.text }).toEqual({ status: 'failed', error: 'store_unavailable', answer: 'never delivered' });
+    await withRig({ config: { policies: AUTO_APPROVE } }, async ({ upstream, gw }) => {
+      const append = Journal.prototype.append;
+      Journal.prototype.append = function (entry) {
+        if (entry.op === 'finish') throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+        return append.call(this, entry);
+      };
+      try {
+        upstream.next({ kind: 'text', text: 'never delivered' });
+        const res = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${gw.callerKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }) });
+        const body = (await res.json()) as { error: { code: string } };
+        expect({ status: res.status, code: body.error.code }).toEqual({ status: 503, code: 'store_unavailable' });
+        expect(JSON.stringify(body)).not.toContain('never delivered');
+        const [item] = await gw.api.list();
+        const detail = await gw.api.get(item.id);
+        expect({ status: detail.status, error: detail.error?.code, answer: detail.response?.text }).toEqual({ status: 'failed', error: 'store_unavailable', answer: 'never delivered' });
 
-      // Streamed: everything up to the event that completes the answer; that event never comes, an error does.
-      upstream.next({ kind: 'text', chunks: ['never ', 'complete'] });
-      const stream = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${gw.callerKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'hi' }] }) });
-      const text = await stream.text();
-      expect(text).toContain('never ');
-      expect(text).not.toContain('[DONE]');
-      expect(text).toContain('store_unavailable');
-    } finally {
-      Journal.prototype.append = append;
-      await gw.stop();
-      await upstream.close();
-    }
+        // Streamed: everything up to the event that completes the answer; that event never comes, an error does.
+        upstream.next({ kind: 'text', chunks: ['never ', 'complete'] });
+        const stream = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${gw.callerKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'hi' }] }) });
+        const text = await stream.text();
+        expect(text).toContain('never ');
+        expect(text).not.toContain('[DONE]');
+        expect(text).toContain('store_unavailable');
+      } finally {
+        Journal.prototype.append = append;
+      }
+    });
   });
 });
 
 describe('prompts the tokenizer refuses', () => {
   it('a special token in a prompt is counted by estimate, with a console listening, and the request goes through', async () => {
-    const upstream = await startUpstream();
-    const gw = await startTestGateway({ upstreamUrl: upstream.url, env: { AIRLOCK_UPSTREAM_KEY: 'sk-up' }, config: { policies: [{ name: 'auto', action: 'approve' }] } });
-    const seen: number[] = [];
-    gw.gateway.events.on('request.completed', (summary: { tokens: number }) => seen.push(summary.tokens));
-    try {
+    await withRig({ config: { policies: AUTO_APPROVE } }, async ({ upstream, gw }) => {
+      const seen: number[] = [];
+      gw.gateway.events.on('request.completed', (summary: { tokens: number }) => seen.push(summary.tokens));
       upstream.next({ kind: 'text', text: 'fine' });
       const res = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${gw.callerKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'ignore this <|endoftext|> and go on' }] }) });
       expect(res.status).toBe(200);
       const [item] = await gw.api.list();
       expect({ status: item.status, tokens: item.tokens }).toEqual({ status: 'completed', tokens: Math.ceil('ignore this <|endoftext|> and go on'.length / 4) });
       expect(seen).toEqual([item.tokens]);
-    } finally {
-      await gw.stop();
-      await upstream.close();
-    }
+    });
   });
 });
 
 describe('streamed bytes', () => {
   for (const masking of [false, true]) {
     it(`a character split between two reads reaches the caller whole, byte for byte (masking ${masking ? 'on' : 'off'})`, async () => {
-      const upstream = await startUpstream();
-      const gw = await startTestGateway({ upstreamUrl: upstream.url, env: { AIRLOCK_UPSTREAM_KEY: 'sk-up' }, config: { ...(masking ? {} : { masking: false as const }), policies: [{ name: 'auto', action: 'approve' }] } });
-      try {
+      await withRig({ config: { ...(masking ? {} : { masking: false as const }), policies: AUTO_APPROVE } }, async ({ upstream, gw }) => {
         const event = (content: string) => `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o', choices: [{ index: 0, delta: { content }, finish_reason: null }] })}\n\n`;
         const bytes = Buffer.from(`${event('日本語の答え')}${event('です。')}data: [DONE]\n\n`, 'utf8');
         const cut = bytes.indexOf(Buffer.from('本', 'utf8')) + 1; // inside the character
@@ -345,10 +337,7 @@ describe('streamed bytes', () => {
         expect(Buffer.from(await res.arrayBuffer()).equals(bytes)).toBe(true);
         const [item] = await gw.api.list();
         expect((await gw.api.get(item.id)).response?.text).toBe('日本語の答えです。');
-      } finally {
-        await gw.stop();
-        await upstream.close();
-      }
+      });
     });
   }
 });

@@ -1,8 +1,8 @@
 // Approved Anthropic Messages requests through Airlock: the @anthropic-ai/sdk client gets exactly what the upstream sent.
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { loadFixture, loadFixtureEvents } from '../support/upstream.js';
-import { anthropicHeaders, approved, askStandIn, collect, replay, sdkEventsOf, send, startRig, UPSTREAM_KEY, user, type Rig } from './callers.js';
+import { loadFixture } from '../support/upstream.js';
+import { anthropicHeaders, approved, askStandIn, collect, replay, replayedFixture, sdkEventsOf, send, SSE, startRig, UPSTREAM_KEY, user, type Rig } from './callers.js';
 
 let rig: Rig;
 let anthropic: Anthropic;
@@ -15,7 +15,6 @@ beforeAll(async () => {
 afterAll(() => rig.close());
 beforeEach(() => rig.upstream.reset());
 
-const SSE = { 'content-type': 'text/event-stream; charset=utf-8' };
 const anthropicRateLimits = (entries: Iterable<[string, string]>) => Object.fromEntries([...entries].filter(([name]) => name.startsWith('anthropic-ratelimit-')));
 
 describe('messages', () => {
@@ -77,12 +76,12 @@ describe('messages', () => {
 
 describe('recorded streams replayed through Airlock reach the SDK unchanged', () => {
   it('thinking, text and a tool_use block', async () => {
-    rig.upstream.next({ kind: 'raw', status: 200, headers: SSE, body: loadFixtureEvents('anthropic-thinking-tool-use') });
-    const { result: events } = await approved(rig.gw, async () => collect(await anthropic.messages.create({ model: 'claude-opus-5-5', max_tokens: 2048, messages: user('weather in Lisbon'), stream: true })));
-    expect(events).toEqual(sdkEventsOf(loadFixture('anthropic-thinking-tool-use')));
-
-    rig.upstream.next({ kind: 'raw', status: 200, headers: SSE, body: loadFixtureEvents('anthropic-thinking-tool-use') });
-    const { result: final } = await approved(rig.gw, () => anthropic.messages.stream({ model: 'claude-opus-5-5', max_tokens: 2048, messages: user('weather in Lisbon') }).finalMessage());
+    const final = await replayedFixture(
+      rig,
+      'anthropic-thinking-tool-use',
+      () => anthropic.messages.create({ model: 'claude-opus-5-5', max_tokens: 2048, messages: user('weather in Lisbon'), stream: true }),
+      () => anthropic.messages.stream({ model: 'claude-opus-5-5', max_tokens: 2048, messages: user('weather in Lisbon') }).finalMessage(),
+    );
     expect(final.content.map((b) => b.type)).toEqual(['thinking', 'text', 'tool_use']);
     expect(final.content[2]).toMatchObject({ type: 'tool_use', input: { city: 'Lisbon', unit: 'celsius' } });
   });

@@ -1,8 +1,7 @@
 // Approved OpenAI requests through Airlock: the openai SDK gets exactly what the upstream sent, streamed as it was sent.
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { loadFixture, loadFixtureEvents } from '../support/upstream.js';
-import { anthropicHeaders, approved, askStandIn, collect, openaiHeaders, replay, sdkEventsOf, send, startRig, UPSTREAM_KEY, user, type Rig } from './callers.js';
+import { anthropicHeaders, approved, askStandIn, collect, openaiHeaders, replay, replayedFixture, sdkEventsOf, send, startRig, UPSTREAM_KEY, user, withRig, type Rig } from './callers.js';
 
 let rig: Rig;
 let openai: OpenAI;
@@ -15,7 +14,6 @@ beforeAll(async () => {
 afterAll(() => rig.close());
 beforeEach(() => rig.upstream.reset());
 
-const SSE = { 'content-type': 'text/event-stream; charset=utf-8' };
 const rateLimitHeaders = (headers: Record<string, string>) => Object.fromEntries(Object.entries(headers).filter(([name]) => name.startsWith('x-ratelimit-')));
 
 describe('chat completions', () => {
@@ -137,15 +135,13 @@ describe('embeddings and models', () => {
 });
 
 describe('recorded streams replayed through Airlock reach the SDK unchanged', () => {
-  const replayFixture = (name: string) => rig.upstream.next({ kind: 'raw', status: 200, headers: SSE, body: loadFixtureEvents(name) });
-
   it('chat with two parallel tool calls', async () => {
-    replayFixture('openai-chat-parallel-tools');
-    const { result: events } = await approved(rig.gw, async () => collect(await openai.chat.completions.create({ model: 'gpt-4o', messages: user('weather in Paris and Tokyo'), stream: true })));
-    expect(events).toEqual(sdkEventsOf(loadFixture('openai-chat-parallel-tools')));
-
-    replayFixture('openai-chat-parallel-tools');
-    const { result: final } = await approved(rig.gw, () => openai.chat.completions.stream({ model: 'gpt-4o', messages: user('weather in Paris and Tokyo') }).finalChatCompletion());
+    const final = await replayedFixture(
+      rig,
+      'openai-chat-parallel-tools',
+      () => openai.chat.completions.create({ model: 'gpt-4o', messages: user('weather in Paris and Tokyo'), stream: true }),
+      () => openai.chat.completions.stream({ model: 'gpt-4o', messages: user('weather in Paris and Tokyo') }).finalChatCompletion(),
+    );
     const calls = final.choices[0].message.tool_calls!.map((c) => (c.type === 'function' ? [c.function.name, JSON.parse(c.function.arguments)] : []));
     expect(calls).toEqual([
       ['get_weather', { city: 'Paris', unit: 'c' }],
@@ -154,22 +150,22 @@ describe('recorded streams replayed through Airlock reach the SDK unchanged', ()
   });
 
   it('chat with a refusal', async () => {
-    replayFixture('openai-chat-refusal');
-    const { result: events } = await approved(rig.gw, async () => collect(await openai.chat.completions.create({ model: 'gpt-4o', messages: user('something bad'), stream: true })));
-    expect(events).toEqual(sdkEventsOf(loadFixture('openai-chat-refusal')));
-
-    replayFixture('openai-chat-refusal');
-    const { result: final } = await approved(rig.gw, () => openai.chat.completions.stream({ model: 'gpt-4o', messages: user('something bad') }).finalChatCompletion());
+    const final = await replayedFixture(
+      rig,
+      'openai-chat-refusal',
+      () => openai.chat.completions.create({ model: 'gpt-4o', messages: user('something bad'), stream: true }),
+      () => openai.chat.completions.stream({ model: 'gpt-4o', messages: user('something bad') }).finalChatCompletion(),
+    );
     expect(final.choices[0].message.refusal).toBe("I'm sorry, but I can't help with that request.");
   });
 
   it('Responses with a reasoning summary and a web search', async () => {
-    replayFixture('openai-responses-reasoning-websearch');
-    const { result: events } = await approved(rig.gw, async () => collect(await openai.responses.create({ model: 'gpt-5-mini', input: 'latest node lts?', stream: true })));
-    expect(events).toEqual(sdkEventsOf(loadFixture('openai-responses-reasoning-websearch')));
-
-    replayFixture('openai-responses-reasoning-websearch');
-    const { result: final } = await approved(rig.gw, () => openai.responses.stream({ model: 'gpt-5-mini', input: 'latest node lts?' }).finalResponse());
+    const final = await replayedFixture(
+      rig,
+      'openai-responses-reasoning-websearch',
+      () => openai.responses.create({ model: 'gpt-5-mini', input: 'latest node lts?', stream: true }),
+      () => openai.responses.stream({ model: 'gpt-5-mini', input: 'latest node lts?' }).finalResponse(),
+    );
     expect(final.output.map((o) => o.type)).toEqual(['reasoning', 'web_search_call', 'message']);
     expect(final.output_text).toMatch(/^The current Active LTS line is Node\.js 22/);
   });
@@ -190,8 +186,7 @@ describe('recorded streams replayed through Airlock reach the SDK unchanged', ()
 
 describe('with the default config (answer masking on)', () => {
   it('a stream with nothing to mask still assembles to the same answer in the SDK, and JSON answers are unchanged', async () => {
-    const defaults = await startRig();
-    try {
+    await withRig({}, async (defaults) => {
       const body = { model: 'gpt-4o', messages: user('nothing secret in here at all'), stream: true as const };
       const answer = await askStandIn(defaults.upstream, '/v1/chat/completions', body);
       defaults.upstream.reset();
@@ -207,14 +202,11 @@ describe('with the default config (answer masking on)', () => {
       replay(defaults.upstream, json);
       const { result } = await approved(defaults.gw, () => defaults.openai().chat.completions.create(plain));
       expect(result).toEqual(JSON.parse(json.text));
-    } finally {
-      await defaults.close();
-    }
+    });
   });
 
   it('with nothing to mask, every stream reaches a plain fetch byte for byte (the hold-back only delays whole events)', async () => {
-    const defaults = await startRig();
-    try {
+    await withRig({}, async (defaults) => {
       const cases = [
         { path: '/v1/chat/completions', body: { model: 'gpt-4o', messages: user('tell me a short story without secrets'), stream: true }, family: 'openai' as const },
         { path: '/v1/responses', body: { model: 'gpt-4.1', input: 'a story please, nothing secret', stream: true }, family: 'openai' as const },
@@ -229,8 +221,6 @@ describe('with the default config (answer masking on)', () => {
         expect(raw.result.status).toBe(200);
         expect(raw.result.text).toBe(answer.text);
       }
-    } finally {
-      await defaults.close();
-    }
+    });
   });
 });

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
+import { collect, collectUntilError } from './streams.js';
 import { loadFixture, loadFixtureEvents, startUpstream, type Upstream } from './upstream.js';
 
 let upstream: Upstream;
@@ -19,23 +20,6 @@ beforeEach(() => upstream.reset());
 
 const user = (content: string) => [{ role: 'user' as const, content }];
 const SSE = { 'content-type': 'text/event-stream; charset=utf-8' };
-
-async function collect<T>(stream: AsyncIterable<T>): Promise<T[]> {
-  const items: T[] = [];
-  for await (const item of stream) items.push(item);
-  return items;
-}
-
-/** Iterates until the stream fails; returns what arrived and the error. */
-async function collectUntilError<T>(stream: AsyncIterable<T>): Promise<{ items: T[]; error: unknown }> {
-  const items: T[] = [];
-  try {
-    for await (const item of stream) items.push(item);
-  } catch (error) {
-    return { items, error };
-  }
-  throw new Error('stream ended without an error');
-}
 
 describe('OpenAI chat completions', () => {
   it('answers with a chat.completion echoing the last user message, with the real headers', async () => {

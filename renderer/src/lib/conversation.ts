@@ -54,14 +54,22 @@ export function readConversation(protocol: Protocol, body: unknown): Conversatio
   }
 }
 
-function rawMessage(body: unknown): ConversationMessage {
-  return { role: 'request', name: null, parts: [{ kind: 'text', text: pretty(body), path: null }] };
+/** A value no reader understands, shown as one JSON message. */
+function rawMessage(value: unknown, role = 'request'): ConversationMessage {
+  return { role, name: null, parts: [{ kind: 'text', text: pretty(value), path: null }] };
 }
 
 function paramsWithout(body: Json, keys: string[]): Record<string, unknown> {
   const params: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(body)) if (!keys.includes(k)) params[k] = v;
   return params;
+}
+
+/** Tools listed flat, as OpenAI Responses and Anthropic list them; `schemaKey` is where the JSON schema sits. */
+function readFlatTools(tools: unknown, schemaKey: 'parameters' | 'input_schema'): ToolDefinition[] {
+  return (Array.isArray(tools) ? tools : []).map((t) => (isObject(t)
+    ? { name: asString(t.name ?? t.type), description: asString(t.description), schema: pretty(t[schemaKey] ?? {}) }
+    : { name: asString(t), description: '', schema: '{}' }));
 }
 
 function readOpenAiChat(body: Json): Conversation {
@@ -78,7 +86,7 @@ function readOpenAiChat(body: Json): Conversation {
 }
 
 function readOpenAiChatMessage(m: unknown, path: BodyPath): ConversationMessage {
-  if (!isObject(m)) return { role: 'unknown', name: null, parts: [{ kind: 'text', text: pretty(m), path: null }] };
+  if (!isObject(m)) return rawMessage(m, 'unknown');
   const role = asString(m.role) || 'unknown';
   const parts: MessagePart[] = [];
   if (role === 'tool') {
@@ -130,18 +138,15 @@ function readOpenAiResponses(body: Json): Conversation {
   } else if (Array.isArray(body.input)) {
     body.input.forEach((item, i) => messages.push(readResponsesItem(item, ['input', i])));
   }
-  const tools = Array.isArray(body.tools) ? body.tools : [];
   return {
     messages,
-    tools: tools.map((t) => (isObject(t)
-      ? { name: asString(t.name ?? t.type), description: asString(t.description), schema: pretty(t.parameters ?? {}) }
-      : { name: asString(t), description: '', schema: '{}' })),
+    tools: readFlatTools(body.tools, 'parameters'),
     params: paramsWithout(body, ['instructions', 'input', 'tools']),
   };
 }
 
 function readResponsesItem(item: unknown, path: BodyPath): ConversationMessage {
-  if (!isObject(item)) return { role: 'unknown', name: null, parts: [{ kind: 'text', text: pretty(item), path: null }] };
+  if (!isObject(item)) return rawMessage(item, 'unknown');
   const type = asString(item.type);
   if (type === 'function_call') {
     return { role: 'assistant', name: null, parts: [{ kind: 'tool_call', name: asString(item.name), callId: typeof item.call_id === 'string' ? item.call_id : null, input: asString(item.arguments) }] };
@@ -157,7 +162,7 @@ function readResponsesItem(item: unknown, path: BodyPath): ConversationMessage {
       : Array.isArray(item.content) ? item.content.map((p, j) => readContentPart(p, [...path, 'content', j])) : [];
     return { role: item.role, name: null, parts };
   }
-  return { role: type || 'item', name: null, parts: [{ kind: 'text', text: pretty(item), path: null }] };
+  return rawMessage(item, type || 'item');
 }
 
 function readAnthropic(body: Json): Conversation {
@@ -169,19 +174,16 @@ function readAnthropic(body: Json): Conversation {
   }
   const list = Array.isArray(body.messages) ? body.messages : [];
   list.forEach((m, i) => {
-    if (!isObject(m)) return void messages.push({ role: 'unknown', name: null, parts: [{ kind: 'text', text: pretty(m), path: null }] });
+    if (!isObject(m)) return void messages.push(rawMessage(m, 'unknown'));
     const path: BodyPath = ['messages', i, 'content'];
     const parts: MessagePart[] = typeof m.content === 'string'
       ? [{ kind: 'text', text: m.content, path }]
       : Array.isArray(m.content) ? m.content.map((b, j) => readAnthropicBlock(b, [...path, j])) : [];
     messages.push({ role: asString(m.role) || 'unknown', name: null, parts });
   });
-  const tools = Array.isArray(body.tools) ? body.tools : [];
   return {
     messages,
-    tools: tools.map((t) => (isObject(t)
-      ? { name: asString(t.name ?? t.type), description: asString(t.description), schema: pretty(t.input_schema ?? {}) }
-      : { name: asString(t), description: '', schema: '{}' })),
+    tools: readFlatTools(body.tools, 'input_schema'),
     params: paramsWithout(body, ['system', 'messages', 'tools']),
   };
 }

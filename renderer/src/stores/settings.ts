@@ -2,7 +2,7 @@
 // In the desktop window it also reads and saves the app's settings through the bridge.
 import { acceptHMRUpdate, defineStore } from 'pinia';
 import { ref } from 'vue';
-import type { DesktopSettings, DesktopSettingsUpdate } from '../../../main/bridge.js';
+import type { DesktopBridge, DesktopSettings, DesktopSettingsUpdate } from '../../../main/bridge.js';
 import { desktopBridge } from '../platform/desktop.js';
 import { notificationPermission, requestNotificationPermission, type Permission } from '../platform/notifications.js';
 
@@ -68,13 +68,14 @@ export const useSettingsStore = defineStore('settings', () => {
     }
   }
 
-  async function saveDesktop(update: DesktopSettingsUpdate): Promise<boolean> {
+  /** One change through the bridge; the settings it answers with replace the shown ones. */
+  async function save(change: (bridge: DesktopBridge) => Promise<DesktopSettings>): Promise<boolean> {
     const bridge = desktopBridge();
     if (!bridge) return false;
     saving.value = true;
     error.value = null;
     try {
-      desktop.value = await bridge.saveSettings(update);
+      desktop.value = await change(bridge);
       savedAt.value = Date.now();
       return true;
     } catch (e) {
@@ -85,23 +86,16 @@ export const useSettingsStore = defineStore('settings', () => {
     }
   }
 
+  function saveDesktop(update: DesktopSettingsUpdate): Promise<boolean> {
+    return save((bridge) => bridge.saveSettings(update));
+  }
+
   /** Also protects the data key with a passphrase, so `airlock serve` can open the same data dir headless. */
-  async function setPassphrase(passphrase: string): Promise<boolean> {
-    const bridge = desktopBridge();
-    if (!bridge) return false;
-    saving.value = true;
-    error.value = null;
-    try {
+  function setPassphrase(passphrase: string): Promise<boolean> {
+    return save(async (bridge) => {
       await bridge.setPassphrase(passphrase);
-      desktop.value = await bridge.getSettings();
-      savedAt.value = Date.now();
-      return true;
-    } catch (e) {
-      error.value = e instanceof Error ? e.message : String(e);
-      return false;
-    } finally {
-      saving.value = false;
-    }
+      return bridge.getSettings();
+    });
   }
 
   return { prefs, permission, isDesktop, desktop, saving, error, savedAt, setPref, requestNotifications, refreshPermission, loadDesktop, saveDesktop, setPassphrase };

@@ -1,10 +1,26 @@
 // Chromium for the console's end-to-end tests: launch, open a page that records console errors,
 // page errors, CSP violations and browser notifications, and report them so a test can fail on any.
+// Also the built console the tests' gateways serve.
+import { execSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.AIRLOCK_CHROMIUM ?? '/usr/bin/chromium';
 export const chromiumAvailable = existsSync(CHROMIUM);
+
+/** Says why the test file at `fileUrl` (its import.meta.url) is skipped, when there is no Chromium. */
+export function warnIfNoChromium(fileUrl: string): void {
+  if (!chromiumAvailable) console.warn(`${fileUrl} skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set AIRLOCK_CHROMIUM)`);
+}
+
+/** The built console, for a test gateway's `consoleDir`. */
+export const CONSOLE_DIR = fileURLToPath(new URL('../../../renderer/dist', import.meta.url));
+
+/** Builds the console unless a build is already there. */
+export function ensureConsoleBuilt(): void {
+  if (!existsSync(`${CONSOLE_DIR}/index.html`)) execSync('npm run build:renderer', { stdio: 'inherit' });
+}
 
 export function launchBrowser(): Promise<Browser> {
   return chromium.launch({

@@ -20,6 +20,16 @@ function signIn(role: 'reviewer' | 'auditor' = 'reviewer') {
   auth.status = 'signed-in';
 }
 
+/** A reviewer opens `d` and holds the claim. */
+async function openClaimed(d = detail()) {
+  signIn();
+  apiMock.getRequest.mockResolvedValue(d);
+  apiMock.claim.mockResolvedValue(d);
+  const request = useRequestStore();
+  await request.open(d.id);
+  return { d, request };
+}
+
 describe('useRequestStore', () => {
   beforeEach(() => {
     resetApiMock();
@@ -103,13 +113,8 @@ describe('useRequestStore', () => {
   });
 
   it('approves an edit with exactly the edited body', async () => {
-    signIn();
-    const d = detail();
-    apiMock.getRequest.mockResolvedValue(d);
-    apiMock.claim.mockResolvedValue(d);
+    const { d, request } = await openClaimed();
     apiMock.approve.mockResolvedValue({ ...d, status: 'approved' });
-    const request = useRequestStore();
-    await request.open(d.id);
     request.startEdit();
     request.setEdit(['messages', 1, 'content'], 'Summarise the log, no secrets', 'Summarise the deployment log');
     expect(request.edits.get(pathKey(['messages', 1, 'content']))).toBe('Summarise the log, no secrets');
@@ -121,13 +126,8 @@ describe('useRequestStore', () => {
   });
 
   it('an edit back to the original text is no edit', async () => {
-    signIn();
-    const d = detail();
-    apiMock.getRequest.mockResolvedValue(d);
-    apiMock.claim.mockResolvedValue(d);
+    const { d, request } = await openClaimed();
     apiMock.approve.mockResolvedValue({ ...d, status: 'approved' });
-    const request = useRequestStore();
-    await request.open(d.id);
     request.startEdit();
     request.setEdit(['messages', 1, 'content'], 'x', 'Summarise the deployment log');
     request.setEdit(['messages', 1, 'content'], 'Summarise the deployment log', 'Summarise the deployment log');
@@ -137,13 +137,8 @@ describe('useRequestStore', () => {
   });
 
   it("asks before deciding on another reviewer's claim, then resends with force", async () => {
-    signIn();
-    const d = detail();
-    apiMock.getRequest.mockResolvedValue(d);
-    apiMock.claim.mockResolvedValue(d);
+    const { d, request } = await openClaimed();
     apiMock.reject.mockRejectedValueOnce(new ApiError(409, 'claimed', 'alice is reviewing this request.')).mockResolvedValueOnce({ ...d, status: 'rejected' });
-    const request = useRequestStore();
-    await request.open(d.id);
     expect(await request.reject('too costly')).toBe(false);
     expect(request.confirm).toEqual({ action: 'reject', reason: 'too costly', message: 'alice is reviewing this request.' });
     expect(await request.confirmForce()).toBe(true);
@@ -152,13 +147,8 @@ describe('useRequestStore', () => {
   });
 
   it('widens an approval only when the reviewer chose a scope, and resets it for the next request', async () => {
-    signIn();
-    const d = detail();
-    apiMock.getRequest.mockResolvedValue(d);
-    apiMock.claim.mockResolvedValue(d);
+    const { d, request } = await openClaimed();
     apiMock.approve.mockResolvedValue({ ...d, status: 'approved' });
-    const request = useRequestStore();
-    await request.open(d.id);
     request.setRemember('15m');
     await request.approve();
     expect(apiMock.approve).toHaveBeenCalledWith(d.id, { remember: '15m' });
@@ -169,12 +159,7 @@ describe('useRequestStore', () => {
   });
 
   it('does not edit a request whose answer is what waits', async () => {
-    signIn();
-    const d = detail({ phase: 'response', response: { status: 200, body: null, text: 'The answer' } });
-    apiMock.getRequest.mockResolvedValue(d);
-    apiMock.claim.mockResolvedValue(d);
-    const request = useRequestStore();
-    await request.open(d.id);
+    const { request } = await openClaimed(detail({ phase: 'response', response: { status: 200, body: null, text: 'The answer' } }));
     expect(request.reviewingAnswer).toBe(true);
     request.startEdit();
     expect(request.editing).toBe(false);
@@ -193,13 +178,8 @@ describe('useRequestStore', () => {
   });
 
   it('reports a request already decided', async () => {
-    signIn();
-    const d = detail();
-    apiMock.getRequest.mockResolvedValue(d);
-    apiMock.claim.mockResolvedValue(d);
+    const { request } = await openClaimed();
     apiMock.approve.mockRejectedValue(new ApiError(409, 'not_pending', 'This request is no longer pending.'));
-    const request = useRequestStore();
-    await request.open(d.id);
     await request.approve();
     expect(request.decisionError).toBe('This request is no longer pending.');
   });
