@@ -67,6 +67,10 @@ export async function forward(flow: RequestFlow, incoming: IncomingHttpHeaders, 
         if (!reply.open) break;
       }
     } catch (err) {
+      // The connection broke: what arrived before the cut still goes out (masked, as at a normal end), then the error.
+      const rest = tap.end();
+      if (held) held.chunks.push(rest);
+      else if (rest.length > 0 && reply.open) reply.write(rest);
       throw upstreamError(err, target);
     }
     const rest = tap.end();

@@ -4,7 +4,7 @@ import OpenAI from 'openai';
 import net from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
-import { anthropicHeaders, askStandIn, openaiHeaders, replay, send, startRig, UPSTREAM_KEY, user, type Rig } from './callers.js';
+import { anthropicHeaders, askStandIn, collectUntilError, openaiHeaders, replay, send, startRig, UPSTREAM_KEY, user, type Rig } from './callers.js';
 
 const AUTO = { policies: [{ name: 'auto', match: { caller: 'test-app' }, action: 'approve' as const }] };
 let rig: Rig;
@@ -177,6 +177,24 @@ describe('the upstream fails', () => {
       expect(record.response?.status).toBe(f.status);
     });
   }
+
+  it('the upstream drops the connection mid-stream: the text before the cut reaches the SDK (masking on), then the error', async () => {
+    const prompt = user('one two three four five six'); // the stand-in's deltas: 'Echo:', ' one', …; it drops after two
+    rig.upstream.next({ kind: 'drop', afterChunks: 2 });
+    const chat = await collectUntilError(await rig.openai().chat.completions.create({ model: 'gpt-4o', messages: prompt, stream: true }));
+    expect(chat.items.map((c) => c.choices[0]?.delta.content ?? '').join('')).toBe('Echo: one');
+    expect(chat.error.message).toContain('could not be reached');
+
+    rig.upstream.next({ kind: 'drop', afterChunks: 2 });
+    const responses = await collectUntilError(await rig.openai().responses.create({ model: 'gpt-4.1', input: 'one two three four five six', stream: true }));
+    expect(responses.items.flatMap((e) => (e.type === 'response.output_text.delta' ? [e.delta] : [])).join('')).toBe('Echo: one');
+
+    rig.upstream.next({ kind: 'drop', afterChunks: 2 });
+    const messages = await collectUntilError(await rig.anthropic().messages.create({ model: 'claude-haiku-4-5', max_tokens: 64, messages: prompt, stream: true }));
+    expect(messages.items.flatMap((e) => (e.type === 'content_block_delta' && e.delta.type === 'text_delta' ? [e.delta.text] : [])).join('')).toBe('Echo: one');
+    const record = await newestRecord(rig.gw, 'failed');
+    expect(record.error).toMatchObject({ code: 'upstream_unreachable' });
+  });
 
   it('the SDKs raise upstream errors with the upstream status and message', async () => {
     rig.upstream.next({ kind: 'error', status: 429, message: 'Slow down, friend.' });
