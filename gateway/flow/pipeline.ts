@@ -115,7 +115,8 @@ export class Pipeline {
       flow.transition('forwarding');
       const reviewAnswer = review !== 'request';
       await forward(flow, req.headers, this.deps.forward, { holdAnswer: reviewAnswer, keepAliveMs: this.deps.config.hold.keepAlive });
-      if (reviewAnswer && flow.heldAnswer) {
+      // An answer that ended in an upstream error is not offered for review: the caller gets the error.
+      if (reviewAnswer && flow.heldAnswer && !flow.error) {
         // `review: response`: the answer waits for its own decision before the caller gets it.
         flow.phase = 'response';
         flow.approvers.clear();

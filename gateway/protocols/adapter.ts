@@ -40,6 +40,8 @@ export interface ProtocolAdapter {
   withText(event: SseEvent, text: string): SseEvent;
   /** The event that tells the reader the answer is complete (`[DONE]`, `message_stop`, `response.completed`, …). */
   isLast?(event: SseEvent): boolean;
+  /** The message of an error the upstream reports inside a stream (the stream then ends without an answer); else null. */
+  errorOf?(event: SseEvent): string | null;
   /** The assembled answer text of a non-streamed response body. */
   answerText(body: unknown): string;
 }
@@ -61,6 +63,12 @@ export function encodeSse(event: SseEvent): string {
   if (event.id !== undefined) out += `id: ${event.id}\n`;
   for (const line of event.data.split('\n')) out += `data: ${line}\n`;
   return `${out}\n`;
+}
+
+/** The message of an upstream error object, or a generic one when it has none. */
+export function upstreamErrorMessage(error: unknown): string {
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === 'string' && message !== '' ? message : 'The upstream reported an error in the stream.';
 }
 
 export const KEEP_ALIVE = ': pending approval\n\n';

@@ -1,6 +1,6 @@
 // Anthropic's Messages protocol: error bodies, auth headers, and reading prompts and streamed text.
 import type { AirlockError, ErrorCode } from '../errors.js';
-import { contentText, encodeSse, modelsAdapter, type FamilyCodec, type Prompt, type ProtocolAdapter } from './adapter.js';
+import { contentText, encodeSse, modelsAdapter, upstreamErrorMessage, type FamilyCodec, type Prompt, type ProtocolAdapter } from './adapter.js';
 import { bearer, pick, single } from './openai.js';
 import { parseJson, requireMessages, requireObject, requireString } from './validate.js';
 
@@ -59,6 +59,7 @@ export const anthropicMessages: ProtocolAdapter = {
     return { system, messages };
   },
   isLast: (event) => event.event === 'message_stop',
+  errorOf: (event) => (event.event === 'error' ? upstreamErrorMessage(parseJson(event.data)?.error) : null),
   textOf(event) {
     if (event.event !== 'content_block_delta') return '';
     const delta = parseJson(event.data)?.delta as { type?: string; text?: unknown } | undefined;

@@ -1,7 +1,7 @@
 // OpenAI's wire protocol: error bodies, auth, and the chat, Responses, embeddings and models routes.
 import type { IncomingHttpHeaders } from 'node:http';
 import { AirlockError, type ErrorCode } from '../errors.js';
-import { contentText, encodeSse, modelsAdapter, type FamilyCodec, type Prompt, type ProtocolAdapter, type SseEvent } from './adapter.js';
+import { contentText, encodeSse, modelsAdapter, upstreamErrorMessage, type FamilyCodec, type Prompt, type ProtocolAdapter, type SseEvent } from './adapter.js';
 import { parseJson, requireMessages, requireObject, requireString } from './validate.js';
 
 const ERROR_TYPE: Partial<Record<ErrorCode, string>> = {
@@ -87,6 +87,12 @@ export const openaiChat: ProtocolAdapter = {
     return { system, messages: all };
   },
   isLast: (event) => event.data.trim() === '[DONE]',
+  errorOf(event) {
+    // `data: {"error": {…}}`; a chunk's own text never holds `"error"` unescaped, so most chunks are not parsed.
+    if (!event.data.includes('"error"')) return null;
+    const error = parseJson(event.data)?.error;
+    return error && typeof error === 'object' ? upstreamErrorMessage(error) : null;
+  },
   textOf(event) {
     const data = parseJson(event.data);
     const choices = data?.choices as { delta?: { content?: unknown; refusal?: unknown } }[] | undefined;
@@ -145,6 +151,13 @@ export const openaiResponses: ProtocolAdapter = {
   isLast(event) {
     const type = event.event ?? (parseJson(event.data)?.type as string | undefined);
     return type === 'response.completed' || type === 'response.failed' || type === 'response.incomplete';
+  },
+  errorOf(event) {
+    const type = event.event ?? (parseJson(event.data)?.type as string | undefined);
+    if (type !== 'error' && type !== 'response.failed') return null;
+    const data = parseJson(event.data) as { message?: unknown; error?: unknown; response?: { error?: unknown } } | null;
+    // `error`: the message at the top (some servers nest it under `error`); `response.failed`: under response.error.
+    return upstreamErrorMessage(typeof data?.message === 'string' ? data : (data?.error ?? data?.response?.error));
   },
   textOf(event) {
     const data = parseJson(event.data);

@@ -78,6 +78,8 @@ export async function forward(flow: RequestFlow, incoming: IncomingHttpHeaders, 
     if (held) held.chunks.push(rest);
     else flow.finalChunk = rest;
     flow.result = { status: upstream.status, headers: upstream.headers, text: tap.text, rawText: tap.rawText, body: null };
+    // An error the upstream sent inside the stream reached the caller as it came; the session failed all the same.
+    if (tap.upstreamError !== null) flow.error = new AirlockError('upstream_error', { message: tap.upstreamError, status: upstream.status });
     return;
   }
 

@@ -14,6 +14,8 @@ export interface StreamTap {
   readonly text: string;
   /** The answer text as the upstream sent it (differs only when a guardrail rewrote it). */
   readonly rawText: string;
+  /** The first error the upstream reported inside the stream (its message), if any. */
+  readonly upstreamError: string | null;
 }
 
 /** Rewrites streamed text with a bounded hold-back (the streaming masker). */
@@ -66,6 +68,7 @@ export function streamTap(flow: RequestFlow, guards?: TapGuards): StreamTap {
   // From the event that completes the answer on, bytes wait in `held` for end(): the caller gets them once the session
   // is on record. `lastSeen`: the parser has reported that event; `lastAt`: where it starts in `out` (guards).
   let held = '';
+  let upstreamError: string | null = null;
   let lastSeen = false;
   let lastAt = -1;
 
@@ -118,6 +121,7 @@ export function streamTap(flow: RequestFlow, guards?: TapGuards): StreamTap {
       const event: SseEvent = { event: message.event, data: message.data, id: message.id };
       const last = adapter.isLast?.(event) ?? false;
       if (last) lastSeen = true;
+      upstreamError ??= adapter.errorOf?.(event) ?? null;
       const delta = adapter.textOf(event);
       rawText += delta;
       if (!guards) {
@@ -230,6 +234,9 @@ export function streamTap(flow: RequestFlow, guards?: TapGuards): StreamTap {
     },
     get rawText() {
       return rawText;
+    },
+    get upstreamError() {
+      return upstreamError;
     },
   };
 }

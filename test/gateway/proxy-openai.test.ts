@@ -180,7 +180,8 @@ describe('recorded streams replayed through Airlock reach the SDK unchanged', ()
     expect(error).toBeInstanceOf(OpenAI.APIError);
     expect(error.message).toContain('The server had an error mid-stream.');
     expect(text.join('')).toBe('Echo: one'); // the stand-in's deltas are 'Echo:', ' one', ...; it fails after two
-    await rig.gw.api.waitForStatus(request.id, ['completed', 'failed']);
+    const record = await rig.gw.api.waitForStatus(request.id, 'failed');
+    expect(record.error).toEqual({ code: 'upstream_error', message: 'The server had an error mid-stream.' });
   });
 });
 

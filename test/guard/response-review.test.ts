@@ -3,7 +3,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { collect, openaiHeaders, queued, reader, startRig, user, type Rig } from '../gateway/callers.js';
+import { collect, collectUntilError, openaiHeaders, queued, reader, startRig, user, type Rig } from '../gateway/callers.js';
 import { fixed } from './masking/samples.js';
 
 let rig: Rig;
@@ -129,5 +129,16 @@ describe('a streamed answer', () => {
     expect(error).toBeInstanceOf(Anthropic.APIError);
     expect(error.message).toContain('not for this caller');
     expect(error.message).not.toContain('Echo: secret plans');
+  });
+
+  it('an answer the upstream ends with an in-stream error is not held: the SDK gets the error, none of the unreviewed text', async () => {
+    rig.upstream.next({ kind: 'stream_error', afterChunks: 2, message: 'The model fell over.' });
+    const { items, error } = await collectUntilError(await openai.chat.completions.create({ model: 'gpt-4o', messages: user('one two three'), stream: true }));
+    expect(items).toEqual([]);
+    expect(error).toBeInstanceOf(OpenAI.APIError);
+    expect(error.message).toContain('The model fell over.');
+    const [record] = await rig.gw.api.list();
+    expect(await rig.gw.api.waitForStatus(record.id, 'failed')).toMatchObject({ error: { code: 'upstream_error', message: 'The model fell over.' } });
+    expect(await rig.gw.api.list('status=pending')).toEqual([]);
   });
 });
