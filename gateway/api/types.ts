@@ -93,6 +93,8 @@ export interface RequestDetail extends RequestSummary {
   previousId: string | null;
   response: ResponseRecord | null;
   error: ErrorRecord | null;
+  /** Its text was shredded (`airlock shred`, retention): what is left is the metadata and the audit trail. */
+  shredded: boolean;
 }
 
 export type TimelineType =

@@ -454,6 +454,7 @@ export class RequestStore {
       previousId: row.prev_id,
       response: withoutRaw(open<ResponseRecord & { raw?: { text: string } }>('response', row.response)),
       error: open<ErrorRecord>('error', row.error),
+      shredded: key === null,
     };
   }
 

@@ -46,6 +46,7 @@ export function detail(over: Partial<RequestDetail> = {}): RequestDetail {
     previousId: null,
     response: null,
     error: null,
+    shredded: false,
     ...over,
   };
 }
