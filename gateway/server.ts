@@ -23,7 +23,8 @@ import { startAudit } from './audit/start.js';
 import { Guardrails } from './guard/index.js';
 import { RememberedRules } from './guard/remembered.js';
 import { Journal, JOURNAL_DIR } from './store/journal.js';
-import { openSessionStore } from './store/index.js';
+import { openSessionStore, type SessionStore } from './store/index.js';
+import { ServeLock } from './store/serve-lock.js';
 import { addProtector, type KeyProtector } from './store/keyring.js';
 import { httpUpstreamClient } from './upstream/client.js';
 import { demoUpstreamClient } from './upstream/demo.js';
@@ -79,7 +80,26 @@ const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 's
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const logger = opts.logger ?? pino({ level: process.env.AIRLOCK_LOG_LEVEL ?? 'info', redact: { paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'key', 'token'], remove: true } });
   const config = opts.config ?? (opts.configPath ? await loadConfigFile(opts.configPath) : defaultConfig());
+  // A bad --upstream stops the start before the data dir is touched.
+  const registry = new UpstreamRegistry({ config, upstreamUrl: opts.upstreamUrl, demo: opts.demo, upstreamKeys: opts.upstreamKeys, env: opts.env ?? process.env });
   const store = await openSessionStore(opts.dataDir, opts.keyProtector);
+  // Before anything is replayed or closed out: those belong to a gateway already serving this data dir, if one does.
+  let lock: ServeLock;
+  try {
+    lock = ServeLock.acquire(opts.dataDir);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  try {
+    return await serve(opts, logger, config, registry, store, lock);
+  } catch (err) {
+    lock.release(); // a failed start leaves the data dir free (the store is closed where it can be)
+    throw err;
+  }
+}
+
+async function serve(opts: GatewayOptions, logger: Logger, config: AirlockConfig, registry: UpstreamRegistry, store: SessionStore, lock: ServeLock): Promise<Gateway> {
   store.requests.onWriteFailed = (err, requestId) => logger.error({ err, requestId }, 'SQLite refused a write; what was journaled of it is replayed at the next start');
   // What a killed gateway had journaled but not yet written goes in first; then anything it left open is closed out.
   const journalDir = join(opts.dataDir, JOURNAL_DIR);
@@ -104,7 +124,6 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     decided: (flow, decision) => recorder.decided(flow, decision),
     escalated: (flow, to) => events.emit('request.escalated', queue.overlay(summaryOf(flow)), to),
   });
-  const registry = new UpstreamRegistry({ config, upstreamUrl: opts.upstreamUrl, demo: opts.demo, upstreamKeys: opts.upstreamKeys, env: opts.env ?? process.env });
   const httpClient = httpUpstreamClient();
   const demoClient = demoUpstreamClient();
 
@@ -185,7 +204,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         return;
       }
       // No route, so no adapter: the family's main route stands in for the error's shape.
-      const family = familyOf(req.headers);
+      const family = familyOf(req.headers, path);
       const stand = ADAPTERS.find((a) => a.family === family && a.method === 'POST')!;
       const reply = new CallerReply(res, stand, CODECS[family], newRequestId());
       req.resume();
@@ -204,13 +223,18 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     });
     server.listen(opts.port ?? 8787, opts.host ?? '127.0.0.1', () => resolveListen());
   }).catch(async (err) => {
+    // Nothing was served: the journal is empty and goes, so the next start does not take this one for a crash.
+    await audit.stop();
+    journal.close();
     await store.close();
+    lock.release();
     throw err;
   });
   const port = (server.address() as AddressInfo).port;
   const host = opts.host ?? '127.0.0.1';
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   logger.info({ url, upstreams: registry.describe() }, 'airlock gateway ready');
+  for (const warning of registry.warnings) logger.warn(warning);
 
   let stopping: Promise<void> | null = null;
   return {
@@ -257,6 +281,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         await store.requests.settled(10_000);
         journal.close();
         await store.close();
+        lock.release();
         logger.info('airlock gateway stopped');
       })();
       return stopping;

@@ -70,9 +70,13 @@ export function reviewerApi(deps: ReviewerApiDeps): Router {
       if (Number.isNaN(t)) throw new AirlockError('invalid_request', { message: `${name} must be an ISO date.` });
       return t;
     };
+    const limit = q.limit === undefined ? undefined : Number(q.limit);
+    if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= 1000)) {
+      throw new AirlockError('invalid_request', { message: 'limit must be a whole number from 1 to 1000.', param: 'limit' });
+    }
     res.json(
       await store.requests.list(
-        { status, caller: q.caller || undefined, model: q.model || undefined, q: q.q || undefined, since: time(q.since, 'since'), until: time(q.until, 'until'), cursor: q.cursor || undefined, limit: q.limit ? Number(q.limit) : undefined },
+        { status, caller: q.caller || undefined, model: q.model || undefined, q: q.q || undefined, since: time(q.since, 'since'), until: time(q.until, 'until'), cursor: q.cursor || undefined, limit },
         overlay,
       ),
     );
@@ -115,9 +119,18 @@ export function reviewerApi(deps: ReviewerApiDeps): Router {
       throw err;
     }
     if (rule) await store.requests.audit.write((chain) => chain.action(reviewer.name, 'rule.created', { rule: rule.id, scope: rule.scope, caller: rule.caller, model: rule.model }, flow!.id));
+    // The answer shows the decision taken, though the flow it resumed may not have moved on yet.
     const detail = await store.requests.get(req.params.id as string, overlay);
+    if (detail?.status === 'pending' && flow && !flow.held) detail.status = action === 'approve' ? 'approved' : 'rejected';
     res.json(detail);
   };
+  // Acting on a request that never was is a 404; on one that is no longer pending, the action's own 409.
+  const known = async (req: Request, _res: Response, next: () => void) => {
+    const id = req.params.id as string;
+    if (!queue.get(id) && !(await store.requests.exists(id))) throw new AirlockError('not_found', { message: 'No such request.' });
+    next();
+  };
+  api.use('/requests/:id/:action', known);
   api.post('/requests/:id/approve', requireRole('admin', 'reviewer'), decide('approve'));
   api.post('/requests/:id/reject', requireRole('admin', 'reviewer'), decide('reject'));
 

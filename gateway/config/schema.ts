@@ -30,12 +30,27 @@ export const upstreamSchema = z.strictObject({
   keyEnv: z.string().optional(),
 });
 
+/** Rules use `(?i)` for case-insensitive, as in Go and Python; JavaScript wants it as a flag. */
+export function compileRegex(source: string): RegExp {
+  const insensitive = source.startsWith('(?i)');
+  return new RegExp(insensitive ? source.slice(4) : source, insensitive ? 'iu' : 'u');
+}
+
+/** A `prompt:` regular expression, compiled once here so a bad one stops the start instead of every request. */
+const promptRegex = z.string().superRefine((source, ctx) => {
+  try {
+    compileRegex(source);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(source)} is not a valid regular expression (${(err as Error).message.replace(/^Invalid regular expression: /, '')})` });
+  }
+});
+
 export const matchSchema = z.strictObject({
   caller: z.union([z.string(), z.array(z.string())]).optional(),
   model: z.union([z.string(), z.array(z.string())]).optional(),
   path: z.union([z.string(), z.array(z.string())]).optional(),
   protocol: z.union([protocolFamily, z.enum(['openai-chat', 'openai-responses', 'openai-embeddings', 'anthropic-messages'])]).optional(),
-  prompt: z.string().optional(),
+  prompt: promptRegex.optional(),
   contains: z.string().optional(),
   tokens: z.strictObject({ over: z.number().int().nonnegative().optional(), under: z.number().int().positive().optional() }).optional(),
   time: z.strictObject({ from: z.string().regex(/^\d{2}:\d{2}$/), to: z.string().regex(/^\d{2}:\d{2}$/) }).optional(),

@@ -1,5 +1,5 @@
 // Anthropic's Messages protocol: error bodies, auth headers, and reading prompts and streamed text.
-import type { AirlockError, ErrorCode } from '../errors.js';
+import { AirlockError, type ErrorCode } from '../errors.js';
 import { contentText, encodeSse, modelsAdapter, upstreamErrorMessage, type FamilyCodec, type Prompt, type ProtocolAdapter } from './adapter.js';
 import { bearer, pick, single } from './openai.js';
 import { parseJson, requireMessages, requireObject, requireString } from './validate.js';
@@ -46,6 +46,11 @@ export const anthropicMessages: ProtocolAdapter = {
   validate(body) {
     requireObject(body);
     requireString(body, 'model');
+    // Anthropic refuses a request without it: refused here, before it is held for a reviewer to no purpose.
+    if (body.max_tokens === undefined) throw new AirlockError('invalid_request', { message: 'max_tokens: Field required', param: 'max_tokens' });
+    if (!Number.isInteger(body.max_tokens) || (body.max_tokens as number) < 1) {
+      throw new AirlockError('invalid_request', { message: 'max_tokens: Input should be a valid integer greater than or equal to 1', param: 'max_tokens' });
+    }
     requireMessages(body);
   },
   isStream: (body) => body.stream === true,

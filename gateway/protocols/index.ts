@@ -15,8 +15,9 @@ export function findAdapter(method: string, path: string, headers: Record<string
 }
 
 /** Which family's error shape an unknown /v1 path gets: Anthropic callers send anthropic-version. */
-export function familyOf(headers: Record<string, unknown>): ProtocolFamily {
-  return headers['anthropic-version'] !== undefined ? 'anthropic' : 'openai';
+/** Whose shape an answer off the known routes takes: Anthropic's for its clients (they send anthropic-version) and its paths. */
+export function familyOf(headers: Record<string, unknown>, path = ''): ProtocolFamily {
+  return headers['anthropic-version'] !== undefined || path === '/v1/messages' || path.startsWith('/v1/messages/') ? 'anthropic' : 'openai';
 }
 
 export function streamErrorFrame(adapter: ProtocolAdapter, err: AirlockError, requestId: string): string {

@@ -93,11 +93,13 @@ export async function forward(flow: RequestFlow, incoming: IncomingHttpHeaders, 
   } catch (err) {
     throw upstreamError(err, target);
   }
-  let raw = Buffer.concat(parts);
+  // An upstream that quotes the key it was sent (a 401 often does) must not hand it to the caller or the record.
+  let raw = withoutKey(Buffer.concat(parts), target.key);
   let parsed: unknown = parseJson(raw.toString('utf8')) ?? null;
   const rawText = upstream.status < 400 ? flow.adapter.answerText(parsed) : '';
   let text = rawText;
-  if (upstream.status < 400 && parsed !== null && deps.bodyTransform) {
+  // Error bodies are masked too: they may quote the prompt, or a secret, back.
+  if (parsed !== null && deps.bodyTransform) {
     const rewritten = deps.bodyTransform(flow, parsed);
     if (rewritten !== parsed) {
       parsed = rewritten;
@@ -124,6 +126,16 @@ export async function forward(flow: RequestFlow, incoming: IncomingHttpHeaders, 
     flow.finalChunk = raw;
   }
   flow.result = { status: upstream.status, headers: upstream.headers, text, rawText, body: parsed };
+}
+
+/** Keys shorter than this are placeholders (`ollama`, `none`), not secrets, and too likely to be ordinary words. */
+const MIN_KEY_LENGTH = 12;
+export const KEY_PLACEHOLDER = '[SECRET:upstream-key]';
+
+/** `body` with every occurrence of the upstream's key replaced (JSON-safe: the placeholder needs no escaping). */
+export function withoutKey(body: Buffer, key: string | undefined): Buffer {
+  if (!key || key.length < MIN_KEY_LENGTH || body.indexOf(key) < 0) return body;
+  return Buffer.from(body.toString('utf8').replaceAll(key, KEY_PLACEHOLDER));
 }
 
 function upstreamMessage(body: unknown): string | undefined {

@@ -1,6 +1,6 @@
 // Policy: decides, before any reviewer sees a request, whether it is approved, held for review or rejected.
 import picomatch from 'picomatch';
-import type { AirlockConfig, Policy, PolicyMatch } from '../config/schema.js';
+import { compileRegex, type AirlockConfig, type Policy, type PolicyMatch } from '../config/schema.js';
 import type { RequestFlow } from '../flow/request-flow.js';
 
 export interface PolicyVerdict {
@@ -35,12 +35,6 @@ const compiled = new WeakMap<PolicyMatch, (s: MatchSubject, contains: ContainsCh
 
 function list(value: string | string[] | undefined): string[] | undefined {
   return value === undefined ? undefined : Array.isArray(value) ? value : [value];
-}
-
-/** Rules use `(?i)` for case-insensitive, as in Go and Python; JavaScript wants it as a flag. */
-export function compileRegex(source: string): RegExp {
-  const insensitive = source.startsWith('(?i)');
-  return new RegExp(insensitive ? source.slice(4) : source, insensitive ? 'iu' : 'u');
 }
 
 function minutes(hhmm: string): number {

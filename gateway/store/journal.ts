@@ -29,10 +29,11 @@ const ROTATE_BYTES = 8 * 1024 * 1024;
  */
 const EMPTY_EVERY_MS = 1000;
 /** A running gateway touches its journal this often; another host's journal untouched for STALE_MS is orphaned. */
-const HEARTBEAT_MS = 5000;
+export const HEARTBEAT_MS = 5000;
 const STALE_MS = 30_000;
 
-const HOST = createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
+/** This host, hashed: journal and lock files say which host wrote them without naming it. */
+export const HOST = createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
 const NAME = /^([0-9a-f]{8})-(\d+)-([0-9a-z]+)-(\d+)\.log$/;
 const REPLAYING = /^(.+\.log)\.replaying-([0-9a-f]{8})-(\d+)$/;
 
@@ -240,15 +241,22 @@ export function retireJournal(file: string, outcome: 'done' | 'retry' | 'aside')
 
 /** `prefix`: the journal's own (its live owner may be this process); null for a claim by another start. */
 function isRunning(host: string, pid: number, prefix: string | null, file: string): boolean {
+  if (host === HOST && pid === process.pid) return prefix !== null && live.has(prefix); // else an earlier process that had our pid
+  return ownerRunning(host, pid, file);
+}
+
+/**
+ * Whether the gateway that wrote `file` (its host, hashed, and pid) still runs. Another host's (or container's) gateway
+ * on a shared data dir is alive while it keeps touching the file (every HEARTBEAT_MS).
+ */
+export function ownerRunning(host: string, pid: number, file: string): boolean {
   if (host !== HOST) {
-    // Another host's (or container's) gateway on a shared data dir: alive while it keeps touching its file.
     try {
       return Date.now() - statSync(file).mtimeMs < STALE_MS;
     } catch {
       return true;
     }
   }
-  if (pid === process.pid) return prefix !== null && live.has(prefix); // else an earlier process that had our pid
   try {
     process.kill(pid, 0);
     return true;

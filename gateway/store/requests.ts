@@ -428,6 +428,12 @@ export class RequestStore {
     return { items: page.map((row) => overlay(this.summary(row))), next: rows.length > limit ? page[page.length - 1].id : null };
   }
 
+  /** Whether a request with this id was ever recorded (without reading or opening anything of it). */
+  async exists(id: string): Promise<boolean> {
+    await this.settledForRead();
+    return (await this.db.get('SELECT 1 FROM requests WHERE id = ?', [id])) !== undefined;
+  }
+
   async get(id: string, overlay: LiveOverlay): Promise<RequestDetail | null> {
     await this.settledForRead();
     const row = await this.db.get<RequestRow>('SELECT * FROM requests WHERE id = ?', [id]);

@@ -16,8 +16,14 @@ export interface UpstreamSources {
 export class UpstreamRegistry {
   private readonly byFamily = new Map<ProtocolFamily, UpstreamTarget>();
 
+  /** What an operator should hear about at start: a family nothing serves, an upstream without its key. */
+  readonly warnings: string[] = [];
+
   constructor(sources: UpstreamSources) {
     const { config, env } = sources;
+    if (sources.upstreamUrl !== undefined && !isHttpUrl(sources.upstreamUrl)) {
+      throw new Error(`--upstream ${JSON.stringify(sources.upstreamUrl)} is not an http:// or https:// URL`);
+    }
     for (const u of config.upstreams) {
       if (this.byFamily.has(u.protocol)) continue;
       this.byFamily.set(u.protocol, {
@@ -35,6 +41,14 @@ export class UpstreamRegistry {
         this.byFamily.set(family, { name: 'demo', url: DEMO_URL, family, key: undefined });
       }
     }
+    for (const family of ['openai', 'anthropic'] as const) {
+      const target = this.byFamily.get(family);
+      if (!target) this.warnings.push(`no ${family} upstream is configured: approved ${family} requests will fail (start with --upstream URL, an upstreams: entry in the config, or --demo)`);
+      else if (target.url !== DEMO_URL && !target.key) {
+        const from = config.upstreams.find((u) => u.name === target.name)?.keyEnv ?? 'AIRLOCK_UPSTREAM_KEY';
+        this.warnings.push(`the ${family} upstream "${target.name}" has no key (${from} is not set): it is called without one`);
+      }
+    }
   }
 
   resolve(family: ProtocolFamily): UpstreamTarget {
@@ -49,5 +63,14 @@ export class UpstreamRegistry {
 
   describe(): { family: ProtocolFamily; name: string; url: string; hasKey: boolean }[] {
     return [...this.byFamily.values()].map((t) => ({ family: t.family, name: t.name, url: t.url, hasKey: Boolean(t.key) }));
+  }
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
   }
 }

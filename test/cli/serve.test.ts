@@ -85,6 +85,45 @@ describe('serve', () => {
     expect(upstream.requests).toHaveLength(0);
   });
 
+  it('a second serve on the same data dir is refused in one line, and the first keeps its pending request', async () => {
+    const { dataDir, callerKey, reviewerToken } = await preparedDataDir();
+    const server = await serveOn(dataDir);
+    const api = new ReviewerClient(server.url, reviewerToken);
+    const call = post(server, callerKey, chatBody('still held by the first gateway'));
+    const [request] = await api.waitForPending(1);
+
+    const second = await airlock(['serve', '--port', '0', '--data-dir', dataDir, '--demo']);
+    expect(second.code).not.toBe(0);
+    expect(linesOf(second.stderr)).toEqual([`airlock: another Airlock gateway (pid ${server.child.pid}) is serving the data dir ${dataDir}; stop it first, or give this one its own --data-dir`]);
+    expect((await api.list('status=pending')).map((r) => r.id)).toEqual([request.id]);
+    expect((await api.approve(request.id)).status).toBe(200);
+    expect((await call).status).toBe(200);
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toMatchObject({ code: 0 });
+
+    // Stopped, the data dir is free again.
+    const after = await serveOn(dataDir);
+    after.child.kill('SIGTERM');
+    expect(await after.exited).toMatchObject({ code: 0 });
+  });
+
+  it('a start refused for a busy port leaves nothing behind: the next start does not take it for a crash', async () => {
+    const { dataDir } = await preparedDataDir();
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    try {
+      const refused = await airlock(['serve', '--data-dir', dataDir, '--port', String((blocker.address() as net.AddressInfo).port), '--demo']);
+      expect(refused.code).not.toBe(0);
+    } finally {
+      blocker.close();
+    }
+    const server = await serveOn(dataDir);
+    server.child.kill('SIGTERM');
+    const exit = await server.exited;
+    expect(exit.code).toBe(0);
+    expect(`${exit.stdout}${exit.stderr}`).not.toMatch(/did not stop cleanly|closed out requests/);
+  });
+
   it('SIGKILL with a request pending: on restart it is interrupted, never left pending', async () => {
     const { dataDir, callerKey, reviewerToken } = await preparedDataDir();
     const server = await serveOn(dataDir);

@@ -1,10 +1,12 @@
 // The config file: validated with line numbers, and what it sets (upstreams with their key variables, policies in order) at work.
 import OpenAI from 'openai';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfigFile } from '../../gateway/config/load.js';
+import { ConfigError, loadConfigFile, validateConfig } from '../../gateway/config/load.js';
+import { defaultConfig } from '../../gateway/config/schema.js';
+import { UpstreamRegistry } from '../../gateway/upstream/registry.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
 import { anthropicHeaders, openaiHeaders, queued, send, user } from './callers.js';
@@ -49,6 +51,7 @@ describe('reading the file', () => {
     ['a wrong type', EXAMPLE.replace('timeout: 10m', 'timeout: forever'), /bad\.yaml:12: policies\.1\.timeout: "forever" is not a duration/],
     ['a bad enum value', EXAMPLE.replace('protocol: openai', 'protocol: gemini'), /bad\.yaml:4: upstreams\.0\.protocol: /],
     ['broken YAML', EXAMPLE.replace('    action: approve', '  action: [approve'), /bad\.yaml:9: All mapping items must start at the same column/],
+    ['a prompt pattern that is not a regular expression', EXAMPLE.replace('match: { caller: ci-bot }', "match: { prompt: '([a-' }"), /bad\.yaml:8: policies\.0\.match\.prompt: "\(\[a-" is not a valid regular expression \(.+\)$/],
   ])('names the line of %s', async (_what, text, message) => {
     const error = await loadConfigFile(configFile('bad.yaml', text)).catch((e) => e);
     expect(error).toBeInstanceOf(ConfigError);
@@ -125,5 +128,22 @@ policies:
     expect(Date.parse(request.timeoutAt!) - Date.parse(request.createdAt)).toBeGreaterThan(590_000);
     await gw.api.approve(request.id);
     expect((await held).choices[0].message.content).toBe('Echo: big');
+  });
+});
+
+describe('upstreams at start', () => {
+  it('an --upstream that is not an http(s) URL stops the start before the data dir is touched', async () => {
+    const dataDir = join(dir, 'never-made');
+    const error = await startTestGateway({ dataDir, upstreamUrl: 'notaurl' }).catch((e) => e);
+    expect(error.message).toBe('--upstream "notaurl" is not an http:// or https:// URL');
+    expect(existsSync(dataDir)).toBe(false);
+  });
+
+  it('says which family nothing serves, and which upstream has no key', () => {
+    const bare = new UpstreamRegistry({ config: defaultConfig(), env: {} });
+    expect(bare.warnings).toEqual([expect.stringMatching(/^no openai upstream is configured/), expect.stringMatching(/^no anthropic upstream is configured/)]);
+    const keyless = new UpstreamRegistry({ config: validateConfig({ upstreams: [{ name: 'openai', url: 'https://api.openai.com', protocol: 'openai', keyEnv: 'OPENAI_API_KEY' }] }), demo: true, env: {} });
+    expect(keyless.warnings).toEqual(['the openai upstream "openai" has no key (OPENAI_API_KEY is not set): it is called without one']);
+    expect(new UpstreamRegistry({ config: defaultConfig(), demo: true, env: {} }).warnings).toEqual([]);
   });
 });

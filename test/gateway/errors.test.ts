@@ -4,7 +4,7 @@ import OpenAI from 'openai';
 import net from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
-import { anthropicHeaders, askStandIn, collectUntilError, openaiHeaders, replay, send, startRig, UPSTREAM_KEY, user, type Rig } from './callers.js';
+import { anthropicHeaders, askStandIn, collectUntilError, openaiHeaders, replay, send, startRig, UPSTREAM_KEY, user, withRig, type Rig } from './callers.js';
 
 const AUTO = { policies: [{ name: 'auto', match: { caller: 'test-app' }, action: 'approve' as const }] };
 let rig: Rig;
@@ -92,10 +92,13 @@ describe('bad input', () => {
     expect(anthropic).toBeInstanceOf(Anthropic.BadRequestError);
     expect(anthropic.type).toBe('invalid_request_error');
     expect(anthropic.message).toContain('messages');
+    const noMaxTokens = await rig.anthropic().messages.create({ model: 'claude-haiku-4-5', messages: user('hi') } as never).catch((e) => e);
+    expect(noMaxTokens).toBeInstanceOf(Anthropic.BadRequestError);
+    expect(noMaxTokens.error).toMatchObject({ type: 'error', error: { type: 'invalid_request_error', message: 'max_tokens: Field required' } });
     expect(rig.upstream.requests).toHaveLength(0);
   });
 
-  it('an unknown /v1 path: 404 in the OpenAI shape, or the Anthropic one when the caller sends anthropic-version; nothing forwarded', async () => {
+  it('an unknown /v1 path: 404 in the OpenAI shape, or the Anthropic one for an Anthropic client or path; nothing forwarded', async () => {
     const files = await rig.openai().files.list().catch((e) => e);
     expect(files).toBeInstanceOf(OpenAI.NotFoundError);
     const raw = await send(`${rig.gw.url}/v1/files`, { headers: openaiHeaders(rig.gw.callerKey) });
@@ -108,6 +111,10 @@ describe('bad input', () => {
     const rawAnthropic = await post('/v1/messages/batches', anthropicHeaders(rig.gw.callerKey), '{}');
     expect(rawAnthropic.status).toBe(404);
     expect(JSON.parse(rawAnthropic.text)).toMatchObject(anthropicError('not_found_error'));
+    // An Anthropic path is answered in Anthropic's shape even from a client that sends no anthropic-version.
+    const bare = await post('/v1/messages/batches', { authorization: `Bearer ${rig.gw.callerKey}`, 'content-type': 'application/json' }, '{}');
+    expect(bare.status).toBe(404);
+    expect(JSON.parse(bare.text)).toMatchObject(anthropicError('not_found_error'));
     expect(rig.upstream.requests).toHaveLength(0);
   });
 });
@@ -194,6 +201,24 @@ describe('the upstream fails', () => {
     expect(messages.items.flatMap((e) => (e.type === 'content_block_delta' && e.delta.type === 'text_delta' ? [e.delta.text] : [])).join('')).toBe('Echo: one');
     const record = await newestRecord(rig.gw, 'failed');
     expect(record.error).toMatchObject({ code: 'upstream_unreachable' });
+  });
+
+  it('an upstream error body quoting the upstream key: the key never reaches the caller or the record, masking on or off', async () => {
+    const quoting = { error: { message: `Incorrect API key provided: Bearer ${UPSTREAM_KEY}. You can find your API key at https://platform.openai.com/account/api-keys.`, type: 'invalid_request_error', param: null, code: 'invalid_api_key' } };
+    const headers = { 'content-type': 'application/json', 'x-request-id': 'req_quoting' };
+    for (const config of [{ ...AUTO }, { ...AUTO, masking: false as const }]) {
+      await withRig({ config }, async (r) => {
+        r.upstream.next({ kind: 'raw', status: 401, headers, body: JSON.stringify(quoting) });
+        const error = await r.openai().chat.completions.create({ model: 'gpt-4o', messages: user('x') }).catch((e) => e);
+        expect(error).toBeInstanceOf(OpenAI.AuthenticationError);
+        expect(error.message).toContain('Incorrect API key provided: Bearer [SECRET:upstream-key].');
+        expect(JSON.stringify(error.error)).not.toContain(UPSTREAM_KEY);
+        const [summary] = await r.gw.api.list();
+        const record = await r.gw.api.waitForStatus(summary.id, 'failed');
+        expect(JSON.stringify(await r.gw.api.session(summary.id))).not.toContain(UPSTREAM_KEY);
+        expect(record.error?.message).toContain('[SECRET:upstream-key]');
+      });
+    }
   });
 
   it('the SDKs raise upstream errors with the upstream status and message', async () => {

@@ -111,6 +111,23 @@ describe('deciding', () => {
     expect(late.body).toMatchObject({ error: { code: 'not_pending' } });
   });
 
+  it('a request that never was: 404 for every action; a bad list limit: 400; a decision answers with the status it set', async () => {
+    for (const [method, action, body] of [['POST', 'approve', {}], ['POST', 'reject', { reason: 'x' }], ['POST', 'claim', {}], ['DELETE', 'claim', undefined], ['POST', 'extend', { minutes: 5 }]] as const) {
+      const answer = await rig.gw.api.call(method, `/requests/req_neverwas/${action}`, body);
+      expect([action, answer.status, answer.body]).toEqual([action, 404, { error: expect.objectContaining({ code: 'not_found' }) }]);
+    }
+    for (const limit of ['abc', '0', '2.5', '100000']) {
+      const listed = await rig.gw.api.call('GET', `/requests?limit=${limit}`);
+      expect([limit, listed.status, listed.body]).toEqual([limit, 400, { error: expect.objectContaining({ code: 'invalid_request', message: 'limit must be a whole number from 1 to 1000.' }) }]);
+    }
+    const call = chat('answer me with the new status');
+    const [request] = await queued(rig.gw, 1);
+    const decision = await rig.gw.api.approve(request.id);
+    expect(decision.status).toBe(200);
+    expect((decision.body as { status: string }).status).not.toBe('pending');
+    await call;
+  });
+
   it('a request the API lists as pending can be decided at once', async () => {
     const refused: string[] = [];
     for (let i = 0; i < 20; i++) {
