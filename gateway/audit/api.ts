@@ -22,12 +22,15 @@ const isoTime = z.string().transform((v, ctx) => {
 });
 const statusList = z.union([z.array(z.enum(STATUSES)), z.string().transform((v) => v.split(',').filter(Boolean))]).pipe(z.array(z.enum(STATUSES)));
 
-const filtersSchema = z.object({
-  since: isoTime.optional(),
-  until: isoTime.optional(),
-  caller: z.string().min(1).optional(),
-  status: statusList.optional(),
-});
+const filtersSchema = z
+  .object({
+    since: isoTime.optional(),
+    until: isoTime.optional(),
+    caller: z.string().min(1).optional(),
+    status: statusList.optional(),
+  })
+  // An empty range is a mistake, not an empty bundle.
+  .refine((f) => f.since === undefined || f.until === undefined || f.since <= f.until, { message: 'the range ends before it starts', path: ['until'] });
 
 const exportSchema = filtersSchema.extend({
   raw: z.boolean().optional(),

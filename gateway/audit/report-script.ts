@@ -15,7 +15,7 @@ h3 { font-size: 14px; margin: 16px 0 6px; }
 .facts b { color: var(--fg); font-weight: 600; }
 .note { margin-top: 8px; color: var(--muted); }
 code, pre { font: 12.5px/1.45 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
-main { display: grid; grid-template-columns: minmax(420px, 1fr) minmax(420px, 1.2fr); gap: 0; min-height: 70vh; }
+main { display: grid; grid-template-columns: minmax(0, 3fr) minmax(360px, 2fr); gap: 0; min-height: 70vh; }
 #list { padding: 12px 24px; border-right: 1px solid var(--line); overflow: auto; }
 #detail { padding: 12px 24px; overflow: auto; }
 #action-log { padding: 0 24px 24px; }
@@ -28,7 +28,7 @@ th, td { text-align: left; padding: 5px 8px; border-bottom: 1px solid var(--line
 th { font-weight: 600; color: var(--muted); position: sticky; top: 0; background: var(--bg); }
 tbody tr { cursor: pointer; }
 #rows td:nth-child(-n+4) { white-space: nowrap; }
-#rows td:nth-child(6) { min-width: 12em; }
+#rows td:nth-child(6) { min-width: 10em; overflow-wrap: anywhere; }
 tbody tr:hover, tbody tr.selected { background: var(--soft); }
 .status { font-weight: 600; }
 .s-completed, .s-approved { color: var(--ok); }
@@ -45,7 +45,7 @@ dd { margin: 0; }
 .markers { list-style: none; padding: 0; margin: 6px 0; }
 .markers li button { border: none; background: none; padding: 2px 0; text-align: left; }
 .markers li button:hover { text-decoration: underline; }
-.markers .t { display: inline-block; min-width: 80px; color: var(--muted); }
+.markers .t { display: inline-block; min-width: 7.5em; margin-right: 10px; color: var(--muted); font-variant-numeric: tabular-nums; }
 .markers .past { opacity: 0.55; }
 .empty { color: var(--muted); padding: 24px 0; }
 `;
@@ -230,7 +230,14 @@ export const REPORT_SCRIPT = String.raw`
     var out = el('pre', { 'aria-live': 'off' });
     var markers = el('ul', { className: 'markers' });
     function total() { return vt[vt.length - 1] || 0; }
-    function realAt(v) { for (var i = 0; i < vt.length; i++) if (vt[i] >= v) return events[i].t; return events[events.length - 1].t; }
+    // The recorded time at replay position v: between two events it runs on (at the pace of a shortened idle gap).
+    function realAt(v) {
+      var i = 0;
+      while (i + 1 < vt.length && vt[i + 1] <= v) i++;
+      if (i + 1 >= vt.length) return events[events.length - 1].t;
+      var span = vt[i + 1] - vt[i];
+      return events[i].t + (span > 0 ? ((v - vt[i]) * (events[i + 1].t - events[i].t)) / span : 0);
+    }
     function render() {
       var text = '';
       var items = markers.children;

@@ -47,6 +47,8 @@ describe('the audit routes', () => {
     expect((await gw.api.call('GET', '/exports/estimate')).body).toEqual({ sessions: 3 });
     expect((await gw.api.call('GET', '/exports/estimate?status=rejected')).body).toEqual({ sessions: 1 });
     expect((await gw.api.call('GET', '/exports/estimate?since=not-a-date')).status).toBe(400);
+    const backwards = await gw.api.call('GET', '/exports/estimate?since=2026-02-01T00:00:00Z&until=2026-01-01T00:00:00Z');
+    expect([backwards.status, backwards.body]).toEqual([400, { error: expect.objectContaining({ message: 'until: the range ends before it starts' }) }]);
   });
 
   it('stream a bundle that verifies with the served key, exported by the reviewer', async () => {

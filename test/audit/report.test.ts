@@ -1,4 +1,5 @@
-// report.html treats what was recorded as text: a prompt or answer holding markup is shown, never run or loaded.
+// report.html treats what was recorded as text: a prompt or answer holding markup is shown, never run or loaded; its
+// replay keeps the recorded time.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -54,6 +55,15 @@ describe('report.html', () => {
       expect(await tab.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
       expect(problems).toEqual([]);
       expect(requests).toEqual([pathToFileURL(page).href]);
+
+      // Replay at 1×: the clock runs with the recorded time (the session waits 1 s for its approval), never ahead of it.
+      await tab.locator('#rows tr[data-id="req_plain"]').click();
+      await tab.locator('#replay button', { hasText: 'Play' }).click();
+      await tab.waitForTimeout(400);
+      const [shown] = (await tab.locator('#replay .count').innerText()).split(' / ');
+      const ms = shown.endsWith(' ms') ? Number.parseFloat(shown) : Number.parseFloat(shown) * 1000;
+      expect(ms).toBeGreaterThan(100);
+      expect(ms).toBeLessThan(1000);
     } finally {
       await browser.close();
     }
