@@ -44,6 +44,8 @@ export interface RequestSummary {
   claim: Claim | null;
   /** Identical pending requests from the same caller folded into this one. */
   duplicates: number;
+  /** The request this one is an identical copy of (same caller, same body, both pending): shown and decided as its group. */
+  groupOf: string | null;
   escalated: boolean;
   /** Reviewers the policy escalates to when nobody decides in time (`escalateAfter`). */
   escalateTo: string[];

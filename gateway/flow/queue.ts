@@ -150,8 +150,30 @@ export class ReviewQueue {
     return claim;
   }
 
-  /** Applies a reviewer's decision; throws an AirlockError (409 / 403) when it cannot. */
+  /** The oldest identical request still waiting in `flow`'s group, when that is another one (their decision is one). */
+  private leaderOf(flow: RequestFlow): RequestFlow | undefined {
+    if (flow.phase !== 'request') return undefined;
+    for (const other of this.groups.get(flow.dedupeKey) ?? []) {
+      if (other.held && other.phase === 'request') return other === flow ? undefined : other;
+    }
+    return undefined;
+  }
+
+  /**
+   * Applies a reviewer's decision; throws an AirlockError (409 / 403) when it cannot. Identical requests waiting with
+   * it (same caller, same body) are one group: the decision, edit included, goes to each of them too.
+   */
   async decide(id: string, input: DecisionInput): Promise<RequestFlow> {
+    const flow = await this.decideOne(id, input);
+    if (flow.phase !== 'request') return flow;
+    for (const other of [...(this.groups.get(flow.dedupeKey) ?? [])]) {
+      if (other === flow || !other.held || other.phase !== 'request') continue;
+      await this.decideOne(other.id, { ...input, force: true }).catch(() => undefined); // e.g. two-person rule: already approved by this reviewer
+    }
+    return flow;
+  }
+
+  private async decideOne(id: string, input: DecisionInput): Promise<RequestFlow> {
     const entry = this.held.get(id);
     if (!entry || !entry.flow.held) throw new AirlockError('not_pending', { message: 'This request is no longer pending; it was decided, timed out or withdrawn.' });
     const { flow } = entry;
@@ -215,6 +237,7 @@ export class ReviewQueue {
       timeoutAt: flow.timeoutAt ? new Date(flow.timeoutAt).toISOString() : null,
       claim: this.liveClaim(flow.id),
       duplicates: (this.groups.get(flow.dedupeKey)?.size ?? 1) - 1,
+      groupOf: this.leaderOf(flow)?.id ?? null,
       escalated: flow.escalated,
       escalateTo: flow.policy?.escalateTo ?? [],
       approvalsNeeded: Math.max(0, (flow.policy?.approvals ?? 1) - flow.approvers.size),

@@ -18,6 +18,7 @@ export function summaryOf(flow: RequestFlow): RequestSummary {
     timeoutAt: flow.status === 'pending' && flow.timeoutAt ? new Date(flow.timeoutAt).toISOString() : null,
     claim: null,
     duplicates: 0,
+    groupOf: null,
     escalated: flow.escalated,
     escalateTo: flow.policy?.escalateTo ?? [],
     approvalsNeeded: flow.status === 'pending' ? Math.max(0, (flow.policy?.approvals ?? 1) - flow.approvers.size) : 0,

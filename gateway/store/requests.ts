@@ -566,6 +566,7 @@ export class RequestStore {
       timeoutAt: row.status === 'pending' && row.timeout_at ? new Date(row.timeout_at).toISOString() : null,
       claim: null,
       duplicates: 0,
+      groupOf: null,
       escalated: false,
       escalateTo: [],
       approvalsNeeded: 0,

@@ -128,6 +128,22 @@ describe('deciding', () => {
     await call;
   });
 
+  it('identical pending requests from one caller are one group: listed with their leader, and one decision answers them all', async () => {
+    const calls = [0, 1, 2].map(() => chat('the same question, asked three times', 'grouped'));
+    const pending = await queued(rig.gw, 3);
+    const listed = (await rig.gw.api.list('status=pending')).filter((r) => r.model === 'grouped');
+    const leaders = listed.filter((r) => r.groupOf === null);
+    expect(leaders).toHaveLength(1);
+    const [leader] = leaders;
+    expect(leader.duplicates).toBe(2);
+    expect(listed.filter((r) => r.groupOf === leader.id)).toHaveLength(2);
+
+    expect((await rig.gw.api.approve(leader.id, { note: 'fine for all three' })).status).toBe(200);
+    for (const answer of await Promise.all(calls)) expect(answer.status).toBe(200);
+    expect(rig.upstream.requests).toHaveLength(3);
+    for (const r of pending) expect((await rig.gw.api.waitForStatus(r.id, 'completed')).decisions).toEqual([expect.objectContaining({ action: 'approve', reviewer: 'alice', note: 'fine for all three' })]);
+  });
+
   it('a request the API lists as pending can be decided at once', async () => {
     const refused: string[] = [];
     for (let i = 0; i < 20; i++) {

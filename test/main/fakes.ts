@@ -77,6 +77,7 @@ export function summary(overrides: Partial<RequestSummary> = {}): RequestSummary
     timeoutAt: null,
     claim: null,
     duplicates: 0,
+    groupOf: null,
     escalated: false,
     escalateTo: [],
     approvalsNeeded: 1,

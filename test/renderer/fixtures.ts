@@ -21,6 +21,7 @@ export function summary(over: Partial<RequestSummary> = {}): RequestSummary {
     timeoutAt: new Date(Date.now() + 10 * 60_000).toISOString(),
     claim: null,
     duplicates: 0,
+    groupOf: null,
     escalated: false,
     escalateTo: [],
     approvalsNeeded: 1,
