@@ -235,6 +235,9 @@ async function serve(opts: GatewayOptions, logger: Logger, config: AirlockConfig
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   logger.info({ url, upstreams: registry.describe() }, 'airlock gateway ready');
   for (const warning of registry.warnings) logger.warn(warning);
+  if (!['127.0.0.1', 'localhost', '::1'].includes(host)) {
+    logger.warn(`serving on ${host} over plain HTTP: caller keys, reviewer tokens, prompts and answers cross the network unencrypted; put Airlock behind a TLS proxy, or keep --host 127.0.0.1`);
+  }
 
   let stopping: Promise<void> | null = null;
   return {

@@ -1,5 +1,7 @@
 // The config file: validated with line numbers, and what it sets (upstreams with their key variables, policies in order) at work.
 import OpenAI from 'openai';
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -145,5 +147,17 @@ describe('upstreams at start', () => {
     const keyless = new UpstreamRegistry({ config: validateConfig({ upstreams: [{ name: 'openai', url: 'https://api.openai.com', protocol: 'openai', keyEnv: 'OPENAI_API_KEY' }] }), demo: true, env: {} });
     expect(keyless.warnings).toEqual(['the openai upstream "openai" has no key (OPENAI_API_KEY is not set): it is called without one']);
     expect(new UpstreamRegistry({ config: defaultConfig(), demo: true, env: {} }).warnings).toEqual([]);
+  });
+});
+
+describe('the address it serves on', () => {
+  it('warns when it listens beyond this machine over plain HTTP', async () => {
+    const logged: string[] = [];
+    const sink = new Writable({ write: (chunk, _enc, cb) => (logged.push(chunk.toString()), cb()) });
+    const gw = await startTestGateway({ host: '0.0.0.0', demo: true, logger: pino({ level: 'warn' }, sink) });
+    await gw.stop();
+    expect(logged.map((l) => JSON.parse(l).msg)).toContain(
+      'serving on 0.0.0.0 over plain HTTP: caller keys, reviewer tokens, prompts and answers cross the network unencrypted; put Airlock behind a TLS proxy, or keep --host 127.0.0.1',
+    );
   });
 });
