@@ -301,7 +301,8 @@ describe.skipIf(!chromiumAvailable)('reviewer console in Chromium', () => {
 
     await page.keyboard.press('e');
     await page.getByTestId('edit-panel').waitFor();
-    await page.keyboard.press('Escape'); // leaves the text field, so the keys act again
+    await page.keyboard.press('Escape'); // nothing was changed: leaves the editor at once, so the keys act again
+    await page.getByTestId('edit-panel').waitFor({ state: 'detached' });
     await page.getByTestId('approve').focus();
     await page.keyboard.press('ArrowRight');
     expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('reject');

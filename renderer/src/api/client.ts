@@ -134,7 +134,8 @@ export const api = {
   getRequest: (id: string) => call<RequestDetail>('GET', `/requests/${enc(id)}`),
   approve: (id: string, body: ApproveBody & DecisionOptions) => call<RequestDetail>('POST', `/requests/${enc(id)}/approve`, body),
   reject: (id: string, body: RejectBody & DecisionOptions) => call<RequestDetail>('POST', `/requests/${enc(id)}/reject`, body),
-  claim: (id: string) => call<RequestSummary>('POST', `/requests/${enc(id)}/claim`),
+  /** Claims (or renews) the request for 60 s; `editing` tells the other reviewers "bob is editing". */
+  claim: (id: string, body: { editing: boolean }) => call<RequestSummary>('POST', `/requests/${enc(id)}/claim`, body),
   // keepalive: a release sent as the tab closes still reaches the gateway.
   release: (id: string) => call<void>('DELETE', `/requests/${enc(id)}/claim`, undefined, { keepalive: true }),
   /** Extends the hold when the policy allows it (403 otherwise). */

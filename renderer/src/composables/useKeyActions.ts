@@ -2,7 +2,8 @@
 import { onBeforeUnmount, onMounted } from 'vue';
 import { keyAction, type KeyAction, type KeyContext, type KeyInput } from '../lib/keyboard.js';
 
-export type KeyHandlers = Partial<Record<KeyAction, (event: KeyboardEvent) => void>>;
+/** A handler that returns false did not take the key: it is not prevented, so other views' handlers see it too. */
+export type KeyHandlers = Partial<Record<KeyAction, (event: KeyboardEvent) => void | false>>;
 
 function targetKind(target: EventTarget | null): KeyInput['target'] {
   if (!(target instanceof HTMLElement)) return 'other';
@@ -29,8 +30,7 @@ export function useKeyActions(context: () => KeyContext, handlers: KeyHandlers):
     });
     const handler = action ? handlers[action] : undefined;
     if (!handler) return;
-    event.preventDefault();
-    handler(event);
+    if (handler(event) !== false) event.preventDefault();
   };
   onMounted(() => window.addEventListener('keydown', onKeydown));
   onBeforeUnmount(() => window.removeEventListener('keydown', onKeydown));

@@ -52,8 +52,12 @@ const LABELS: Record<TimelineType, string> = {
   failed: 'Failed',
 };
 
-export function markerLabel(type: TimelineType, by: string | null): string {
-  return by ? `${LABELS[type]} by ${by}` : LABELS[type];
+/** The gateway marks a reviewer opening the editor as `edited` with this detail; the edit itself comes with the approval. */
+const STARTED_EDITING = 'started editing';
+
+export function markerLabel(type: TimelineType, by: string | null, detail?: string): string {
+  const label = type === 'edited' && detail === STARTED_EDITING ? 'Started editing' : LABELS[type];
+  return by ? `${label} by ${by}` : label;
 }
 
 /**
@@ -81,7 +85,7 @@ export function buildTrack(timeline: readonly TimelineEvent[], options: { idleLi
       }
       continue;
     }
-    markers.push({ at, t: e.t, type: e.type, label: markerLabel(e.type, e.by ?? null), by: e.by ?? null });
+    markers.push({ at, t: e.t, type: e.type, label: markerLabel(e.type, e.by ?? null, e.detail), by: e.by ?? null });
   }
   if (chunks.length === 0 && options.fallbackText) {
     const done = markers.find((m) => m.type === 'completed') ?? markers[markers.length - 1];

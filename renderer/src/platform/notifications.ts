@@ -1,5 +1,6 @@
 // Browser notifications and the new-request chime. The desktop app notifies natively from main,
 // so these stay quiet inside Electron.
+import { revealDirectionControls } from '../lib/direction-controls.js';
 import { desktopBridge } from './desktop.js';
 
 export type Permission = NotificationPermission | 'unsupported';
@@ -29,7 +30,8 @@ export interface NoticeContent {
 export function showNotification(content: NoticeContent): boolean {
   if (desktopBridge() || notificationPermission() !== 'granted') return false;
   try {
-    const n = new Notification(content.title, { body: content.body, tag: content.tag });
+    // Title and body carry a caller's words (model, prompt preview): the system shows them, so controls become markers.
+    const n = new Notification(revealDirectionControls(content.title), { body: revealDirectionControls(content.body), tag: content.tag });
     n.onclick = () => {
       window.focus();
       content.onClick?.();

@@ -2,7 +2,7 @@
 // notifications. A resync after every (re)connect covers events missed while disconnected.
 import { acceptHMRUpdate, defineStore } from 'pinia';
 import { computed, ref, shallowRef, triggerRef } from 'vue';
-import type { QueueEvent, RequestDetail, RequestSummary } from '../../../gateway/api/types.js';
+import type { Claim, QueueEvent, RequestDetail, RequestSummary } from '../../../gateway/api/types.js';
 import { api } from '../api/client.js';
 import { connectEvents, type EventStream } from '../api/events.js';
 import { countdown } from '../lib/duration.js';
@@ -34,9 +34,12 @@ export const useQueueStore = defineStore('queue', () => {
   /** Wall clock for countdowns, ticking once a second while signed in. */
   const now = ref(Date.now());
 
-  const pending = computed(() =>
-    [...byId.value.values()].filter((s) => s.status === 'pending').sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id)),
-  );
+  /** Waiting requests, one row per group: an identical copy is shown (and decided) as its leader's row, badged ×N. */
+  const pending = computed(() => {
+    const all = byId.value;
+    const leads = (s: RequestSummary) => s.groupOf === null || all.get(s.groupOf)?.status !== 'pending';
+    return [...all.values()].filter((s) => s.status === 'pending' && leads(s)).sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
+  });
   const pendingCount = computed(() => pending.value.length);
   const selectedId = computed(() => (route.value.view === 'queue' ? route.value.id : null));
 
@@ -183,8 +186,10 @@ export const useQueueStore = defineStore('queue', () => {
     }
   }
 
+  /** Opens another item; unsaved edits of the open one are discarded only after the reviewer agrees. */
   function select(id: string | null): void {
-    navigate({ view: 'queue', id });
+    if (id !== null && id === selectedId.value) return;
+    useRequestStore().whenEditsDiscarded(() => navigate({ view: 'queue', id }));
   }
 
   /** The item to show after this one leaves the queue: the one below it, else the one above. */
@@ -208,12 +213,12 @@ export const useQueueStore = defineStore('queue', () => {
     upsert(summary);
   }
 
-  /** "alice is reviewing": a live claim by someone else. */
-  function claimedByOther(summary: RequestSummary): string | null {
+  /** "alice is reviewing" (or "is editing"): a live claim by someone else. */
+  function claimedByOther(summary: RequestSummary): Claim | null {
     const claim = summary.claim;
     const me = useAuthStore().me?.name;
     if (!claim || claim.reviewer === me || Date.parse(claim.until) <= now.value) return null;
-    return claim.reviewer;
+    return claim;
   }
 
   return {

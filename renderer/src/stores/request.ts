@@ -1,5 +1,5 @@
 // The request the reviewer has open: its transcript, the diff against the previous turn, the
-// claim that tells others "alice is reviewing", the edit draft, and the decision.
+// claim that tells others "alice is reviewing" (or "is editing"), the edit draft, and the decision.
 import { acceptHMRUpdate, defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
 import type { RememberScope, RequestDetail, RequestSummary } from '../../../gateway/api/types.js';
@@ -36,6 +36,8 @@ export const useRequestStore = defineStore('request', () => {
   const remember = ref<RememberScope>('request');
   /** The unmasked answer, once an admin revealed it (with a recorded reason). */
   const revealed = ref<string | null>(null);
+  /** Leaving the editor with unsaved edits waits for the reviewer's yes: what happens then. */
+  const discardAsk = shallowRef<(() => void) | null>(null);
 
   let claimTimer: ReturnType<typeof setInterval> | null = null;
   let holdsClaim = false;
@@ -45,7 +47,8 @@ export const useRequestStore = defineStore('request', () => {
   const forwarded = computed<Conversation | null>(() =>
     detail.value?.editedBody != null ? readConversation(detail.value.protocol, detail.value.editedBody) : null,
   );
-  const previousConversation = computed(() => (previous.value ? readConversation(previous.value.protocol, previous.value.body) : null));
+  // A shredded turn has no text to compare with.
+  const previousConversation = computed(() => (previous.value && !previous.value.shredded ? readConversation(previous.value.protocol, previous.value.body) : null));
   const turnDiff = computed(() => (previousConversation.value && conversation.value ? diffConversations(previousConversation.value, conversation.value) : null));
   /** What "approve" will forward while editing: the original with the reviewer's text swapped in. */
   const draftBody = computed(() => (detail.value ? applyEdits(detail.value.body, edits.value) : null));
@@ -103,24 +106,32 @@ export const useRequestStore = defineStore('request', () => {
     revealed.value = null;
     editing.value = false;
     edits.value = new Map();
+    discardAsk.value = null;
     deciding.value = false;
     decisionError.value = null;
     confirm.value = null;
   }
 
-  async function startClaim(id: string): Promise<void> {
-    const claimOnce = async () => {
-      try {
-        const summary = await api.claim(id);
-        holdsClaim = true;
-        useQueueStore().claimed(summary);
-        if (detail.value?.id === id && detail.value.status === 'pending') detail.value = { ...detail.value, claim: summary.claim, timeoutAt: summary.timeoutAt };
-      } catch {
-        // Not claimable (decided, or held by someone else): the view shows who holds it.
+  /** Claims or renews; the claim says whether we are editing, so others see "bob is editing". */
+  async function claimOnce(id: string): Promise<void> {
+    try {
+      const summary = await api.claim(id, { editing: editing.value && detail.value?.id === id });
+      if (detail.value?.id !== id) {
+        // Closed while this was in flight: its release may have arrived first.
+        void api.release(id).catch(() => undefined);
+        return;
       }
-    };
-    await claimOnce();
-    if (detail.value?.id === id && isPending.value) claimTimer = setInterval(() => void claimOnce(), RECLAIM_MS);
+      holdsClaim = true;
+      useQueueStore().claimed(summary);
+      if (detail.value?.id === id && detail.value.status === 'pending') detail.value = { ...detail.value, claim: summary.claim, timeoutAt: summary.timeoutAt };
+    } catch {
+      // Not claimable (decided, or held by someone else): the view shows who holds it.
+    }
+  }
+
+  async function startClaim(id: string): Promise<void> {
+    await claimOnce(id);
+    if (detail.value?.id === id && isPending.value) claimTimer = setInterval(() => void claimOnce(id), RECLAIM_MS);
   }
 
   function stopClaim(): void {
@@ -138,6 +149,7 @@ export const useRequestStore = defineStore('request', () => {
       stopClaim();
       holdsClaim = false;
       editing.value = false;
+      discardAsk.value = null;
       confirm.value = null;
       if (!deciding.value) notice.value = `Decided elsewhere: ${summary.status.replace('_', ' ')}`;
       void refresh(summary.id);
@@ -159,8 +171,10 @@ export const useRequestStore = defineStore('request', () => {
 
   function startEdit(): void {
     // Once the model has answered, the prompt has already gone upstream: nothing to edit.
-    if (!canDecide.value || reviewingAnswer.value) return;
+    if (!canDecide.value || reviewingAnswer.value || editing.value || !detail.value) return;
     editing.value = true;
+    // Others see "bob is editing" now, not at the next renewal.
+    void claimOnce(detail.value.id);
     void loadTokenizer().then(() => {
       tokenizerReady.value = tokenizerLoaded();
     });
@@ -173,9 +187,37 @@ export const useRequestStore = defineStore('request', () => {
     edits.value = next;
   }
 
+  /** Leaves the editor and drops the edits at once (the "Discard edits" button, or after the reviewer agreed). */
   function cancelEdit(): void {
+    const wasEditing = editing.value;
     editing.value = false;
     edits.value = new Map();
+    discardAsk.value = null;
+    // The item stays open and claimed; others stop seeing "is editing".
+    if (wasEditing && detail.value && isPending.value) void claimOnce(detail.value.id);
+  }
+
+  /** Runs `then` at once, or, while the editor holds unsaved edits, once the reviewer agreed to discard them. */
+  function whenEditsDiscarded(then: () => void): void {
+    if (editing.value && edited.value) discardAsk.value = then;
+    else then();
+  }
+
+  /** Esc: leaves the editor, asking first when there are unsaved edits. */
+  function leaveEdit(): void {
+    if (editing.value) whenEditsDiscarded(cancelEdit);
+  }
+
+  /** The reviewer agreed: the edits go, then what waited runs (leaving the editor, or opening another item, which releases this one). */
+  function confirmDiscard(): void {
+    const then = discardAsk.value;
+    discardAsk.value = null;
+    edits.value = new Map();
+    then?.();
+  }
+
+  function keepEditing(): void {
+    discardAsk.value = null;
   }
 
   async function approve(options: { force?: boolean } = {}): Promise<boolean> {
@@ -277,10 +319,11 @@ export const useRequestStore = defineStore('request', () => {
   }
 
   return {
-    detail, previous, loading, error, editing, edits, deciding, decisionError, confirm, notice, tokenizerReady, remember, revealed,
+    detail, previous, loading, error, editing, edits, deciding, decisionError, confirm, notice, tokenizerReady, remember, revealed, discardAsk,
     conversation, forwarded, previousConversation, turnDiff, draftBody, draftConversation, editDiff, forwardedDiff,
     isPending, reviewingAnswer, canDecide, edited,
-    open, close, refresh, applySummary, startEdit, setEdit, cancelEdit, approve, reject, extend, reveal, setRemember, confirmForce, dismissConfirm,
+    open, close, refresh, applySummary, startEdit, setEdit, cancelEdit, whenEditsDiscarded, leaveEdit, confirmDiscard, keepEditing,
+    approve, reject, extend, reveal, setRemember, confirmForce, dismissConfirm,
   };
 });
 

@@ -25,6 +25,16 @@ describe('buildTrack', () => {
     expect(textAt(track, track.duration)).toBe('Hello, world!');
   });
 
+  it('tells opening the editor apart from the edit that was approved', () => {
+    const track = buildTrack([
+      { t: 0, type: 'arrived' },
+      { t: 1000, type: 'edited', by: 'alice', detail: 'started editing' },
+      { t: 9000, type: 'edited', by: 'alice' },
+      { t: 9000, type: 'approved', by: 'alice' },
+    ]);
+    expect(track.markers.map((m) => m.label)).toEqual(['Arrived', 'Started editing by alice', 'Edited by alice', 'Approved by alice']);
+  });
+
   it('squeezes idle gaps when skipping idle, and maps positions back to recorded time', () => {
     const track = buildTrack(timeline, { idleLimitMs: 2000 });
     // 0→5→2000 stay, 2000→60000 becomes 2000, the rest stays.

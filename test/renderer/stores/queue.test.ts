@@ -2,7 +2,7 @@
 import { createPinia, setActivePinia } from 'pinia';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { apiMock, emit, resetApiMock, stream } from '../api-mock.js';
-import { summary } from '../fixtures.js';
+import { detail, summary } from '../fixtures.js';
 
 vi.mock('../../../renderer/src/api/client.js', async (orig) => (await import('../api-mock.js')).clientModule(orig));
 vi.mock('../../../renderer/src/api/events.js', async () => (await import('../api-mock.js')).eventsModule());
@@ -10,6 +10,7 @@ vi.mock('../../../renderer/src/api/events.js', async () => (await import('../api
 const { useQueueStore } = await import('../../../renderer/src/stores/queue.js');
 const { useAuthStore } = await import('../../../renderer/src/stores/auth.js');
 const { useSettingsStore } = await import('../../../renderer/src/stores/settings.js');
+const { useRequestStore } = await import('../../../renderer/src/stores/request.js');
 
 const flush = () => new Promise((r) => setTimeout(r, 0));
 
@@ -42,6 +43,17 @@ describe('useQueueStore', () => {
     expect(queue.pendingCount).toBe(1);
     emit({ type: 'request.decided', request: { ...s, status: 'rejected', updatedAt: new Date(Date.parse(s.updatedAt) + 1000).toISOString() } });
     expect(queue.pendingCount).toBe(0);
+  });
+
+  it('shows identical copies as their leader\'s one row, until the leader is no longer waiting', () => {
+    const queue = useQueueStore();
+    queue.start();
+    const leader = summary({ duplicates: 2 });
+    const copies = [summary({ groupOf: leader.id }), summary({ groupOf: leader.id })];
+    for (const r of [leader, ...copies]) emit({ type: 'request.pending', request: r });
+    expect(queue.pending.map((s) => s.id)).toEqual([leader.id]);
+    emit({ type: 'request.decided', request: { ...leader, status: 'rejected', updatedAt: new Date(Date.parse(leader.updatedAt) + 1000).toISOString() } });
+    expect(queue.pending.map((s) => s.id).sort()).toEqual(copies.map((c) => c.id).sort());
   });
 
   it('ignores an older copy of a request than the one it has', () => {
@@ -98,12 +110,33 @@ describe('useQueueStore', () => {
     expect(queue.neighbourOf(a.id)).toBe(b.id);
   });
 
+  it('does not move to another item over unsaved edits until the reviewer agrees', async () => {
+    const auth = useAuthStore();
+    auth.me = { name: 'bob', role: 'reviewer' };
+    auth.status = 'signed-in';
+    const d = detail();
+    apiMock.getRequest.mockResolvedValue(d);
+    apiMock.claim.mockResolvedValue(d);
+    const queue = useQueueStore();
+    const request = useRequestStore();
+    queue.select(d.id);
+    await request.open(d.id);
+    request.startEdit();
+    request.setEdit(['messages', 1, 'content'], 'edited', 'Summarise the deployment log');
+    queue.select('req_other');
+    expect(queue.selectedId).toBe(d.id);
+    expect(request.discardAsk).not.toBeNull();
+    request.confirmDiscard();
+    expect(queue.selectedId).toBe('req_other');
+  });
+
   it('names another reviewer holding a live claim, not ourselves', () => {
     const auth = useAuthStore();
     auth.me = { name: 'bob', role: 'reviewer' };
     const queue = useQueueStore();
     const until = new Date(Date.now() + 60_000).toISOString();
-    expect(queue.claimedByOther(summary({ claim: { reviewer: 'alice', until } }))).toBe('alice');
+    expect(queue.claimedByOther(summary({ claim: { reviewer: 'alice', until } }))).toEqual({ reviewer: 'alice', until });
+    expect(queue.claimedByOther(summary({ claim: { reviewer: 'alice', until, editing: true } }))).toEqual({ reviewer: 'alice', until, editing: true });
     expect(queue.claimedByOther(summary({ claim: { reviewer: 'bob', until } }))).toBeNull();
     expect(queue.claimedByOther(summary({ claim: { reviewer: 'alice', until: new Date(Date.now() - 1000).toISOString() } }))).toBeNull();
   });
@@ -133,6 +166,10 @@ describe('useQueueStore', () => {
       expect(shown.filter((t) => t.startsWith('1 minute left'))).toEqual(['1 minute left: deploy-bot · gpt-4o']);
       vi.advanceTimersByTime(10_000);
       expect(shown.filter((t) => t.startsWith('1 minute left'))).toHaveLength(1);
+      // The system draws notifications: a model name's direction controls arrive there as markers.
+      emit({ type: 'request.pending', request: summary({ model: 'gpt\u202E-4o', timeoutAt: new Date(Date.now() + 65_000).toISOString() }) });
+      vi.advanceTimersByTime(11_000);
+      expect(shown.filter((t) => t.startsWith('1 minute left')).at(-1)).toBe('1 minute left: ci-bot · gpt⟨RLO⟩-4o');
     } finally {
       hasFocus.mockRestore();
       vi.unstubAllGlobals();

@@ -177,6 +177,78 @@ describe('useRequestStore', () => {
     expect(request.revealed).toBe('key sk-live-123');
   });
 
+  it('tells the other reviewers "is editing" while the editor is open, renewals included, and stops when it closes', async () => {
+    vi.useFakeTimers();
+    try {
+      const { d, request } = await openClaimed();
+      await vi.advanceTimersByTimeAsync(0);
+      expect(apiMock.claim).toHaveBeenLastCalledWith(d.id, { editing: false });
+      request.startEdit();
+      await vi.advanceTimersByTimeAsync(0);
+      expect(apiMock.claim).toHaveBeenLastCalledWith(d.id, { editing: true });
+      const sent = apiMock.claim.mock.calls.length;
+      await vi.advanceTimersByTimeAsync(RECLAIM_MS);
+      expect(apiMock.claim).toHaveBeenCalledTimes(sent + 1);
+      expect(apiMock.claim).toHaveBeenLastCalledWith(d.id, { editing: true });
+      request.cancelEdit();
+      await vi.advanceTimersByTimeAsync(0);
+      expect(apiMock.claim).toHaveBeenLastCalledWith(d.id, { editing: false });
+      expect(request.editing).toBe(false);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('leaves the editor at once without edits, and asks first with unsaved edits', async () => {
+    const { request } = await openClaimed();
+    request.startEdit();
+    request.leaveEdit();
+    expect(request.editing).toBe(false);
+    expect(request.discardAsk).toBeNull();
+
+    request.startEdit();
+    request.setEdit(['messages', 1, 'content'], 'Summarise the log, no secrets', 'Summarise the deployment log');
+    request.leaveEdit();
+    expect(request.discardAsk).not.toBeNull();
+    expect(request.editing).toBe(true);
+    request.keepEditing();
+    expect(request.discardAsk).toBeNull();
+    expect(request.edited).toBe(true);
+
+    request.leaveEdit();
+    request.confirmDiscard();
+    expect(request.editing).toBe(false);
+    expect(request.edited).toBe(false);
+  });
+
+  it('runs what would discard edits (another item) only after the reviewer agreed', async () => {
+    const { request } = await openClaimed();
+    const moved = vi.fn();
+    request.whenEditsDiscarded(moved);
+    expect(moved).toHaveBeenCalledTimes(1); // nothing to lose
+    request.startEdit();
+    request.setEdit(['messages', 1, 'content'], 'edited', 'Summarise the deployment log');
+    request.whenEditsDiscarded(moved);
+    expect(moved).toHaveBeenCalledTimes(1);
+    expect(request.edited).toBe(true);
+    request.confirmDiscard();
+    expect(moved).toHaveBeenCalledTimes(2);
+    expect(request.edited).toBe(false);
+  });
+
+  it('does not diff against a shredded previous turn', async () => {
+    signIn();
+    const prev = detail({ shredded: true, body: null });
+    const cur = detail({ previousId: prev.id });
+    apiMock.getRequest.mockImplementation(async (id: string) => (id === prev.id ? prev : cur));
+    apiMock.claim.mockResolvedValue(cur);
+    const request = useRequestStore();
+    await request.open(cur.id);
+    await flush();
+    expect(request.previous?.id).toBe(prev.id);
+    expect(request.turnDiff).toBeNull();
+  });
+
   it('reports a request already decided', async () => {
     const { request } = await openClaimed();
     apiMock.approve.mockRejectedValue(new ApiError(409, 'not_pending', 'This request is no longer pending.'));
