@@ -6,6 +6,7 @@ import type { NotificationConstructorOptions } from 'electron';
 import type { Logger } from 'pino';
 import type { RequestSummary } from '../gateway/api/types.js';
 import type { Gateway } from '../gateway/server.js';
+import { revealDirectionControls } from '../renderer/src/lib/direction-controls.js';
 
 export interface NotificationLike {
   show(): void;
@@ -213,7 +214,7 @@ export function pendingTitle(request: RequestSummary): string {
 export function describeRequest(request: RequestSummary): string {
   const words = firstWords(request.preview);
   const duplicates = request.duplicates > 0 ? ` (+${request.duplicates} identical)` : '';
-  return `${request.model}${duplicates}${words ? ` · “${words}”` : ''}`;
+  return `${revealDirectionControls(request.model)}${duplicates}${words ? ` · “${words}”` : ''}`;
 }
 
 /** "7 requests waiting from ci-bot", or "9 requests waiting from ci-bot, agent and 1 other". */
@@ -229,14 +230,15 @@ export function batchTitle(requests: RequestSummary[]): string {
 }
 
 export function batchBody(requests: RequestSummary[]): string {
-  const models = [...new Set(requests.map((r) => r.model))];
+  const models = [...new Set(requests.map((r) => revealDirectionControls(r.model)))];
   const shownModels = models.slice(0, 3).join(', ') + (models.length > 3 ? ` and ${models.length - 3} more` : '');
   const words = firstWords(requests[0].preview);
   return `${shownModels}${words ? ` · first: “${words}”` : ''}`;
 }
 
 export function firstWords(text: string, maxWords = 12, maxChars = 90): string {
-  const words = text.replace(/\s+/g, ' ').trim().split(' ').filter(Boolean);
+  // Direction controls in a prompt would reorder the notification's text: shown as markers, as in the console.
+  const words = revealDirectionControls(text).replace(/\s+/g, ' ').trim().split(' ').filter(Boolean);
   let out = words.slice(0, maxWords).join(' ');
   let cut = words.length > maxWords;
   if (out.length > maxChars) {

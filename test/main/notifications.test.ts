@@ -182,6 +182,8 @@ describe('notification text', () => {
 
   it('mentions folded duplicates and an empty preview gracefully', () => {
     expect(describeRequest(summary({ model: 'm', preview: '', duplicates: 2 }))).toBe('m (+2 identical)');
+    // Direction controls would reorder the notification's text: they show as markers instead.
+    expect(describeRequest(summary({ model: 'gpt\u202E4o', preview: 'abc \u202Eevil\u202C done', duplicates: 0 }))).toBe('gpt⟨RLO⟩4o · “abc ⟨RLO⟩evil⟨PDF⟩ done”');
   });
 
   it('tells a held answer from a held request', () => {
