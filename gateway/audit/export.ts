@@ -1,12 +1,14 @@
 // Export: writes a signed audit bundle (zip) of the sessions matching the filters, streaming, from one read snapshot of
 // the store on its own connection, so it works while the gateway runs. The export itself is recorded in the chain first.
 import { sign } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { once } from 'node:events';
+import { open, rename, rm } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { Encrypter } from 'age-encryption';
 import { ZipFile } from 'yazl';
 import type { RequestStatus } from '../api/types.js';
+import { AirlockError } from '../errors.js';
 import type { MaskingConfig } from '../guard/masking/index.js';
 import { Database } from '../store/db.js';
 import type { SessionStore } from '../store/index.js';
@@ -56,7 +58,30 @@ export function sessionQuery(req: Pick<ExportRequest, 'since' | 'until' | 'calle
   return { since: req.since, until: req.until, caller: req.caller, status: req.status };
 }
 
+/**
+ * Refuses, before anything is recorded or written, an encryption that cannot work: an empty passphrase, or a recipient
+ * age cannot encrypt to (tried on an empty file). The message never repeats what was given: it may be a secret key.
+ */
+export async function checkEncryption(enc: BundleEncryption): Promise<void> {
+  const refuse = (param: string, message: string) => new AirlockError('invalid_request', { message, param });
+  if ('passphrase' in enc) {
+    if (!enc.passphrase) throw refuse('passphrase', 'the bundle passphrase is empty');
+    return;
+  }
+  if (/^AGE-SECRET-KEY-/i.test(enc.recipient.trim())) {
+    throw refuse('recipient', 'the recipient is an age secret key: give its public key (age1…, `age-keygen -y` prints it) and keep the secret key to yourself');
+  }
+  try {
+    const encrypter = new Encrypter();
+    encrypter.addRecipient(enc.recipient);
+    await encrypter.encrypt(new Uint8Array(0));
+  } catch {
+    throw refuse('recipient', 'the recipient is not an age public key (age1…, as `age-keygen` prints it)');
+  }
+}
+
 export async function exportBundle(store: SessionStore, out: Writable, req: ExportRequest): Promise<ExportResult> {
+  if (req.encryption) await checkEncryption(req.encryption);
   await store.requests.settledForRead(); // every session answered so far is in the bundle
   const audit = store.requests.audit;
   const key = await audit.signingKey();
@@ -175,8 +200,14 @@ export async function exportBundle(store: SessionStore, out: Writable, req: Expo
     await written;
     return { manifest, exportEvent };
   } catch (err) {
-    (zip.outputStream as Readable).destroy(err as Error);
-    await written?.catch(() => undefined);
+    if (written) {
+      (zip.outputStream as Readable).destroy(err as Error);
+      await written.catch(() => undefined);
+    } else {
+      // Failed before the output was piped: nothing listens for the zip's errors, so it is closed quietly. `out` is the
+      // caller's to close: exportToFile removes its file; an HTTP response can still carry the error.
+      (zip.outputStream as Readable).destroy();
+    }
     throw outputFailed.signal.aborted ? outputFailed.signal.reason : err;
   } finally {
     await spool.dispose();
@@ -191,14 +222,26 @@ function csvRows(s: BundleSession): string[] {
   return s.decisions.map((d) => csvRow([d.at, s.caller, s.model, s.status, d.reviewer, d.reason, s.id]));
 }
 
-/** Writes the bundle next to `file` and moves it into place only when complete. */
+/** Where exportToFile writes until the bundle is complete. */
+export const partialFile = (file: string) => `${file}.partial`;
+
+/**
+ * Writes the bundle next to `file` and moves it into place only when complete; on any failure the partial file is
+ * removed. The file is opened first, so a path that cannot be written fails before the export is recorded.
+ */
 export async function exportToFile(store: SessionStore, file: string, req: ExportRequest): Promise<ExportResult> {
-  const partial = `${file}.partial`;
+  const partial = partialFile(file);
+  const handle = await open(partial, 'w', 0o600).catch((err: NodeJS.ErrnoException) => {
+    throw new Error(`cannot write ${file}: ${err.code ?? err.message}`, { cause: err });
+  });
+  const out = handle.createWriteStream();
   try {
-    const result = await exportBundle(store, createWriteStream(partial, { mode: 0o600 }), req);
+    const result = await exportBundle(store, out, req);
     await rename(partial, file);
     return result;
   } catch (err) {
+    out.destroy();
+    if (!out.closed) await once(out, 'close').catch(() => undefined);
     await rm(partial, { force: true });
     throw err;
   }

@@ -1,12 +1,13 @@
-// The `airlock` command: serve the gateway headless, and manage callers and reviewers in a data dir.
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { defaultDataDir } from '../config/paths.js';
-import { keyringExists, passphraseProtector } from '../store/keyring.js';
-import { openIdentityStore } from '../store/index.js';
+// The `airlock` command: serve the gateway headless; callers, reviewers and the audit commands are added from beside it.
+// Every failure is one line on stderr, prefixed `airlock:`, with a non-zero exit: never a stack trace, never a secret.
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { keyringExists } from '../store/keyring.js';
 import { startGateway } from '../server.js';
-import { readPassphrase } from './passphrase.js';
 import { addAuditCommands } from '../audit/cli.js';
-import type { ReviewerRole } from '../api/types.js';
+import { dataDirOption } from './data-dir.js';
+import { addIdentityCommands, withIdentities } from './identities.js';
+import { protectorFor, readPassphrase } from './passphrase.js';
 
 function port(value: string): number {
   const n = Number(value);
@@ -14,27 +15,21 @@ function port(value: string): number {
   return n;
 }
 
-function name(value: string): string {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/.test(value)) throw new InvalidArgumentError('use letters, digits, ".", "_", "-" or "@" (at most 64)');
-  return value;
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
-const dataDirOption = () => new Option('--data-dir <dir>', 'where Airlock keeps its data').default(defaultDataDir(), 'the OS app-data folder');
-
-async function withIdentities<T>(dataDir: string, fn: (ids: Awaited<ReturnType<typeof openIdentityStore>>['identities']) => Promise<T>): Promise<T> {
-  const store = await openIdentityStore(dataDir);
-  try {
-    return await fn(store.identities);
-  } finally {
-    await store.close();
-  }
+/** One line of an error message: newlines (a multi-line message from a library) run together. */
+function oneLine(message: string): string {
+  return message.trim().replace(/\s*\n\s*/g, ' ');
 }
 
 export function buildCli(): Command {
   const program = new Command('airlock')
     .description('Airlock: a person approves what your programs ask LLMs.')
-    // A usage error is one line on stderr: commander's message, its "Did you mean" hint, and where help is.
-    .configureOutput({ outputError: (message, write) => write(`${message.trim().replace(/\s*\n\s*/g, ' ')} (run with --help for usage)\n`) })
+    .version(packageVersion(), '-v, --version', 'print the version')
+    // A usage error is one line on stderr: commander's message (its `error:` made our `airlock:`), its "Did you mean" hint, and where help is.
+    .configureOutput({ outputError: (message, write) => write(`airlock: ${oneLine(message).replace(/^error:\s*/, '')} (run with --help for usage)\n`) })
     .exitOverride();
 
   program
@@ -56,10 +51,10 @@ export function buildCli(): Command {
         configPath: opts.config,
         upstreamUrl: opts.upstream,
         demo: opts.demo,
-        keyProtector: passphraseProtector(passphrase),
+        keyProtector: protectorFor(passphrase),
       });
       const lines = [`Airlock is running at ${gateway.url}`, `  console:   ${gateway.url}/`, `  OpenAI:    baseURL ${gateway.url}/v1`, `  Anthropic: baseURL ${gateway.url}`, `  data dir:  ${opts.dataDir}`];
-      await withIdentities(opts.dataDir, async (ids) => {
+      await withIdentities(opts.dataDir, { create: true }, async (ids) => {
         if ((await ids.countReviewers()) === 0) {
           const token = await gateway.issueReviewerToken('admin', 'admin');
           lines.push('', 'First run: created reviewer "admin" (role admin). Log in to the console with this token:', `  ${token}`);
@@ -69,7 +64,7 @@ export function buildCli(): Command {
           lines.push('', 'Demo: created caller "demo". Use this as the API key in your OpenAI or Anthropic client:', `  ${key}`);
         }
       });
-      process.stdout.write(`${lines.join('\n')}\n`);
+      // Handled before the URL is out: whoever reads it may stop the gateway the next moment.
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) return;
@@ -82,68 +77,22 @@ export function buildCli(): Command {
       };
       process.once('SIGTERM', () => stop('SIGTERM'));
       process.once('SIGINT', () => stop('SIGINT'));
+      process.stdout.write(`${lines.join('\n')}\n`);
     });
 
-  const callers = program.command('callers').description('programs allowed to call through Airlock');
-  callers
-    .command('add')
-    .argument('<name>', 'caller name', name)
-    .option('--owner <reviewer>', 'the reviewer this key belongs to (who then may not approve its requests)')
-    .addOption(dataDirOption())
-    .description('create a caller (or rotate its key); prints the key as the last line')
-    .action(async (callerName: string, opts: { owner?: string; dataDir: string }) => {
-      const key = await withIdentities(opts.dataDir, (ids) => ids.addCaller(callerName, opts.owner ?? null));
-      process.stdout.write(`Caller "${callerName}" created. Its key (shown once):\n${key}\n`);
-    });
-  callers
-    .command('list')
-    .addOption(dataDirOption())
-    .action(async (opts: { dataDir: string }) => {
-      const list = await withIdentities(opts.dataDir, (ids) => ids.listCallers());
-      if (list.length === 0) process.stdout.write('no callers yet: airlock callers add NAME\n');
-      for (const c of list) process.stdout.write(`${c.name}\t${c.revoked ? 'revoked' : 'active'}\t${c.owner ? `owner ${c.owner}\t` : ''}created ${c.createdAt}\n`);
-    });
-  callers
-    .command('revoke')
-    .argument('<name>', 'caller name', name)
-    .addOption(dataDirOption())
-    .action(async (callerName: string, opts: { dataDir: string }) => {
-      const done = await withIdentities(opts.dataDir, (ids) => ids.revokeCaller(callerName));
-      if (!done) throw new Error(`no active caller named "${callerName}"`);
-      process.stdout.write(`Caller "${callerName}" revoked.\n`);
-    });
-
-  const reviewers = program.command('reviewers').description('people who decide');
-  reviewers
-    .command('add')
-    .argument('<name>', 'reviewer name', name)
-    .addOption(new Option('--role <role>', 'what they may do').choices(['admin', 'reviewer', 'auditor']).default('reviewer'))
-    .addOption(dataDirOption())
-    .description('create a reviewer (or rotate their token); prints the token as the last line')
-    .action(async (reviewerName: string, opts: { role: ReviewerRole; dataDir: string }) => {
-      const token = await withIdentities(opts.dataDir, (ids) => ids.addReviewer(reviewerName, opts.role));
-      process.stdout.write(`Reviewer "${reviewerName}" (${opts.role}) created. Their token (shown once):\n${token}\n`);
-    });
-  reviewers
-    .command('list')
-    .addOption(dataDirOption())
-    .action(async (opts: { dataDir: string }) => {
-      for (const r of await withIdentities(opts.dataDir, (ids) => ids.listReviewers())) process.stdout.write(`${r.name}\t${r.role}\t${r.revoked ? 'revoked' : 'active'}\n`);
-    });
-  reviewers
-    .command('revoke')
-    .argument('<name>', 'reviewer name', name)
-    .addOption(dataDirOption())
-    .action(async (reviewerName: string, opts: { dataDir: string }) => {
-      const done = await withIdentities(opts.dataDir, (ids) => ids.revokeReviewer(reviewerName));
-      if (!done) throw new Error(`no active reviewer named "${reviewerName}"`);
-      process.stdout.write(`Reviewer "${reviewerName}" revoked.\n`);
-    });
-  addAuditCommands(program, dataDirOption); // export, verify, key, shred, hash
+  addIdentityCommands(program); // callers, reviewers
+  addAuditCommands(program); // export, verify, key, shred, hash
   return program;
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // The last resort, for an error no action caught (a stream's 'error' event): still one line, not a stack trace.
+  const fail = (err: unknown) => {
+    process.stderr.write(`airlock: ${oneLine(err instanceof Error ? err.message : String(err))}\n`);
+    process.exit(1);
+  };
+  process.on('uncaughtException', fail);
+  process.on('unhandledRejection', fail);
   const program = buildCli();
   try {
     await program.parseAsync(argv, { from: 'user' });
@@ -152,7 +101,7 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = err.exitCode === 0 ? 0 : 2;
       return;
     }
-    process.stderr.write(`airlock: ${(err as Error).message}\n`);
+    process.stderr.write(`airlock: ${oneLine((err as Error).message)}\n`);
     process.exitCode = 1;
   }
 }

@@ -2,7 +2,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { statSync, writeFileSync } from 'node:fs';
 import type { ReviewerRole } from '../api/types.js';
-import type { Database } from './db.js';
+import type { Database, SqlValue } from './db.js';
 
 export interface CallerRecord {
   name: string;
@@ -53,10 +53,10 @@ export class IdentityStore {
 
   private changed(): void {
     this.callers.clear();
-    if (this.versionFile) writeFileSync(this.versionFile, `${Date.now()} ${randomBytes(4).toString('hex')}\n`);
+    if (this.versionFile) writeFileSync(this.versionFile, `${Date.now()} ${randomBytes(4).toString('hex')}\n`, { mode: 0o600 });
   }
 
-  /** Creates a caller, or gives an existing one a new key. Returns the key, shown only now. */
+  /** Creates a caller, or gives an existing one a new key (the gateway's issueCallerKey; the CLI uses createCaller). Returns the key, shown only now. */
   async addCaller(name: string, owner: string | null = null): Promise<string> {
     const key = newSecret('alk_');
     await this.db.run(
@@ -68,8 +68,43 @@ export class IdentityStore {
     return key;
   }
 
+  /**
+   * Creates a caller but never replaces an active one, whose key a program may be using: undefined when an active
+   * caller has the name. A revoked caller of that name is made anew. Returns the key, shown only now.
+   */
+  async createCaller(name: string, owner: string | null): Promise<string | undefined> {
+    const key = newSecret('alk_');
+    const { changes } = await this.db.run(
+      `INSERT INTO callers (name, key_hash, owner, created_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET key_hash = excluded.key_hash, owner = excluded.owner, created_at = excluded.created_at, revoked_at = NULL
+       WHERE callers.revoked_at IS NOT NULL`,
+      [name, hashSecret(key), owner, Date.now()],
+    );
+    if (changes === 0) return undefined;
+    this.changed();
+    return key;
+  }
+
+  /** Gives an active caller a new key; the old one stops working at once. Undefined when no active caller has the name. */
+  async rotateCallerKey(name: string): Promise<string | undefined> {
+    const key = newSecret('alk_');
+    const { changes } = await this.db.run('UPDATE callers SET key_hash = ? WHERE name = ? AND revoked_at IS NULL', [hashSecret(key), name]);
+    if (changes === 0) return undefined;
+    this.changed();
+    return key;
+  }
+
+  /** One caller by name, active or revoked. */
+  async caller(name: string): Promise<CallerRecord | undefined> {
+    return (await this.selectCallers('WHERE name = ?', [name]))[0];
+  }
+
   async listCallers(): Promise<CallerRecord[]> {
-    const rows = await this.db.all<{ name: string; owner: string | null; created_at: number; revoked_at: number | null }>('SELECT name, owner, created_at, revoked_at FROM callers ORDER BY name');
+    return this.selectCallers('', []);
+  }
+
+  private async selectCallers(where: string, params: SqlValue[]): Promise<CallerRecord[]> {
+    const rows = await this.db.all<{ name: string; owner: string | null; created_at: number; revoked_at: number | null }>(`SELECT name, owner, created_at, revoked_at FROM callers ${where} ORDER BY name`, params);
     return rows.map((r) => ({ name: r.name, owner: r.owner, createdAt: new Date(r.created_at).toISOString(), revoked: r.revoked_at !== null }));
   }
 
@@ -94,6 +129,7 @@ export class IdentityStore {
     return row;
   }
 
+  /** Creates a reviewer, or gives an existing one a new token and this role (the gateway's issueReviewerToken; the CLI uses createReviewer). */
   async addReviewer(name: string, role: ReviewerRole): Promise<string> {
     const token = newSecret('alr_');
     await this.db.run(
@@ -105,8 +141,44 @@ export class IdentityStore {
     return token;
   }
 
+  /** Creates a reviewer but never replaces an active one: undefined when an active reviewer has the name. A revoked one is made anew. */
+  async createReviewer(name: string, role: ReviewerRole): Promise<string | undefined> {
+    const token = newSecret('alr_');
+    const { changes } = await this.db.run(
+      `INSERT INTO reviewers (name, role, token_hash, created_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET role = excluded.role, token_hash = excluded.token_hash, created_at = excluded.created_at, revoked_at = NULL
+       WHERE reviewers.revoked_at IS NOT NULL`,
+      [name, role, hashSecret(token), Date.now()],
+    );
+    if (changes === 0) return undefined;
+    this.changed();
+    return token;
+  }
+
+  /**
+   * Gives an active reviewer a new token; the old one stops working at once, and so do the console logins made with
+   * it (a token is rotated because it may have leaked). Undefined when no active reviewer has the name.
+   */
+  async rotateReviewerToken(name: string): Promise<string | undefined> {
+    const token = newSecret('alr_');
+    const { changes } = await this.db.run('UPDATE reviewers SET token_hash = ? WHERE name = ? AND revoked_at IS NULL', [hashSecret(token), name]);
+    if (changes === 0) return undefined;
+    await this.db.run('DELETE FROM console_sessions WHERE reviewer = ?', [name]);
+    this.changed();
+    return token;
+  }
+
+  /** One reviewer by name, active or revoked. */
+  async reviewer(name: string): Promise<ReviewerRecord | undefined> {
+    return (await this.selectReviewers('WHERE name = ?', [name]))[0];
+  }
+
   async listReviewers(): Promise<ReviewerRecord[]> {
-    const rows = await this.db.all<{ name: string; role: ReviewerRole; created_at: number; revoked_at: number | null }>('SELECT name, role, created_at, revoked_at FROM reviewers ORDER BY name');
+    return this.selectReviewers('', []);
+  }
+
+  private async selectReviewers(where: string, params: SqlValue[]): Promise<ReviewerRecord[]> {
+    const rows = await this.db.all<{ name: string; role: ReviewerRole; created_at: number; revoked_at: number | null }>(`SELECT name, role, created_at, revoked_at FROM reviewers ${where} ORDER BY name`, params);
     return rows.map((r) => ({ name: r.name, role: r.role, createdAt: new Date(r.created_at).toISOString(), revoked: r.revoked_at !== null }));
   }
 

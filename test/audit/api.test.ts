@@ -74,6 +74,14 @@ describe('the audit routes', () => {
     expect(formatVerdict(await verifyBundle(file, { passphrase: 'correct horse battery staple' }))).toMatch(/^VALID/);
   }, 60_000);
 
+  it('refuse an age recipient that is not one with a 400, before recording an export, and keep serving', async () => {
+    const res = await post(gw.reviewerToken, { recipient: 'age1garbage' });
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(await res.json())).toContain('the recipient is not an age public key');
+    expect((await gw.api.call('GET', '/exports/estimate')).status).toBe(200);
+    expect(formatVerdict(await verifyStore(gw.dataDir))).toMatch(/^VALID/);
+  });
+
   it('are for admins and auditors; raw content for admins only', async () => {
     const reviewer = await gw.gateway.issueReviewerToken('rita', 'reviewer');
     const auditor = await gw.gateway.issueReviewerToken('audrey', 'auditor');

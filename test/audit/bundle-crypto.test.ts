@@ -1,5 +1,5 @@
 // Encrypted bundles: age to a passphrase or to a recipient's public key, opened again by `airlock verify`.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateIdentity, identityToRecipient } from 'age-encryption';
@@ -39,6 +39,14 @@ describe('an encrypted bundle', () => {
     expect(out.code).toBe(0);
     expect(out.stdout).toMatch(/^VALID: .*\nchecked: decryption: age\n/);
   }, 60_000);
+
+  it('refuses a recipient age cannot encrypt to, and a path it cannot write, leaving no partial file', async () => {
+    const file = join(dataDir, 'refused.zip.age');
+    await expect(exportToFile(store, file, { content: 'masked', exporter, encryption: { recipient: 'age1garbage' } })).rejects.toThrow('the recipient is not an age public key');
+    const missing = join(dataDir, 'no', 'such', 'dir', 'x.zip');
+    await expect(exportToFile(store, missing, { content: 'masked', exporter })).rejects.toThrow(`cannot write ${missing}: ENOENT`);
+    expect(readdirSync(dataDir).filter((f) => f.includes('refused') || f.endsWith('.partial'))).toEqual([]);
+  });
 
   it('round-trips to an age recipient, opened with its identity file; made by the CLI', async () => {
     const identity = await generateIdentity();

@@ -4,6 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 
 export const BIN = fileURLToPath(new URL('../../bin/airlock.js', import.meta.url));
 /** The passphrase test/support/gateway.ts uses, so an in-process gateway can open what a child wrote. */
@@ -20,7 +21,7 @@ export interface Finished {
 
 function baseEnv(extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, AIRLOCK_PASSPHRASE: PASSPHRASE, ...extra };
-  delete env.AIRLOCK_DATA_DIR;
+  if (!('AIRLOCK_DATA_DIR' in extra)) delete env.AIRLOCK_DATA_DIR; // the tests name their data dirs
   for (const [k, v] of Object.entries(extra)) if (v === undefined) delete env[k];
   return env;
 }
@@ -69,3 +70,16 @@ export async function serve(args: string[], env: Record<string, string | undefin
 
 /** The lines a command wrote to stderr, without blank ones. */
 export const linesOf = (text: string) => text.split('\n').filter((l) => l.trim() !== '');
+
+/**
+ * The one line a refused command wrote to stderr, after checking the refusal is what every error must be: a non-zero
+ * exit, one `airlock:` line, no stack trace, and none of `secrets`.
+ */
+export function refusal(run: Finished, secrets: string[] = []): string {
+  expect(run.code, run.stderr).not.toBe(0);
+  const lines = linesOf(run.stderr);
+  expect(lines, run.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(/^airlock: \S/);
+  for (const secret of secrets) expect(run.stderr + run.stdout).not.toContain(secret);
+  return lines[0];
+}
