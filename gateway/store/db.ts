@@ -1,5 +1,6 @@
 // A promise wrapper around one sqlite3 connection, opened in WAL mode so the CLI and the server can share a data dir.
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { chmodSync } from 'node:fs';
 import sqlite3 from 'sqlite3';
 
 export type SqlValue = string | number | bigint | Buffer | null;
@@ -32,8 +33,16 @@ export class Database {
   static open(file: string): Promise<Database> {
     return new Promise((resolve, reject) => {
       const db = new sqlite3.Database(file, sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE, (err) => {
-        if (err) reject(err);
-        else resolve(new Database(db));
+        if (err) return reject(err);
+        // Owner only, like the data dir: SQLite creates its -wal and -shm files with the database file's mode.
+        for (const path of [file, `${file}-wal`, `${file}-shm`]) {
+          try {
+            chmodSync(path, 0o600);
+          } catch {
+            // not there (yet), or a file system without modes
+          }
+        }
+        resolve(new Database(db));
       });
     });
   }

@@ -87,6 +87,8 @@ describe('no plain text at rest', () => {
       expect((await gw.api.list(`q=${PROMPT.toLowerCase()}`)).length).toBeGreaterThan(0);
 
       expect(filesIn(gw.dataDir).map((f) => f.slice(gw.dataDir.length + 1))).toEqual(expect.arrayContaining(['airlock.db', 'airlock.db-wal', 'airlock.db-shm', 'keyring.json']));
+      // Owner only: nobody else on the machine reads even the sealed store.
+      for (const file of filesIn(gw.dataDir)) expect([file, statSync(file).mode & 0o077]).toEqual([file, 0]);
       expect(plainTextIn(gw.dataDir)).toEqual([]);
     } finally {
       await gw.stop();
