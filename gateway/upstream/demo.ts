@@ -21,7 +21,7 @@ function lastUserText(body: Record<string, unknown>): string {
 
 export function demoAnswer(body: Record<string, unknown>): string {
   const asked = lastUserText(body).replace(/\s+/g, ' ').trim().slice(0, 120);
-  return `Hello from Airlock's demo model. A reviewer approved your request, so here is an answer to "${asked}". Point Airlock at a real upstream with --upstream or a config file to get real answers.`;
+  return `Hello from Airlock's demo model. Your request was approved (by a reviewer or a policy), so here is an answer to "${asked}". Point Airlock at a real upstream with --upstream or a config file to get real answers.`;
 }
 
 function words(text: string): string[] {
