@@ -87,8 +87,16 @@ export class Pipeline {
     this.active.add(flow);
     this.deps.created(flow);
     try {
-      this.deps.admit?.(flow);
-      flow.policy = this.decide(flow);
+      // A request over a rate limit is refused like a policy rejection, and recorded as one (a reviewer and an
+      // auditor see who was held back, and when); its caller gets the 429 with retry-after.
+      let limited: AirlockError | null = null;
+      try {
+        this.deps.admit?.(flow);
+      } catch (err) {
+        limited = toAirlockError(err);
+        if (limited.code !== 'rate_limited') throw err;
+      }
+      flow.policy = limited ? { ...this.decide(flow), action: 'reject', rule: 'rate-limit', reason: limited.message } : this.decide(flow);
       const { action, review } = flow.policy;
       // `review: response` alone lets the request go and holds the answer instead.
       const initial = action === 'reject' ? 'rejected' : action === 'review' && review !== 'response' ? 'pending' : 'approved';
@@ -108,6 +116,7 @@ export class Pipeline {
       if (initial === 'rejected') {
         flow.decisions.push({ action: 'policy_reject', reviewer: null, reason: flow.policy.reason, note: null, edited: false, at: new Date().toISOString() });
         await this.deps.recorder.decided(flow, flow.decisions[0]);
+        if (limited) throw limited;
         throw new AirlockError('policy_rejected', { message: `Rejected by Airlock policy "${flow.policy.rule}"${flow.policy.reason ? `: ${flow.policy.reason}` : '.'}` });
       }
       if (holding && !(await holding)) return;

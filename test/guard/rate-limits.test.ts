@@ -1,5 +1,6 @@
 // Rate limits per caller through the real SDKs: requests and estimated tokens per minute, a 429 in the route's own
-// error shape with retry-after, no upstream call for a refused request, and recovery once the bucket refills.
+// error shape with retry-after, no upstream call for a refused request (which is recorded as rejected by the rate
+// limit), and recovery once the bucket refills.
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -57,6 +58,12 @@ describe('requests per minute', () => {
     expect(plainAnthropic.headers['retry-after']).toBeDefined();
 
     expect(rig.upstream.requests).toHaveLength(3);
+    // Each refusal is on record, as a rejection by the rate limit with its message.
+    const refusedRecords = (await rig.gw.api.list('status=rejected')).filter((r) => r.caller === 'app2');
+    expect(refusedRecords.map((r) => r.policy)).toEqual(['rate-limit', 'rate-limit', 'rate-limit', 'rate-limit']);
+    const record = await rig.gw.api.waitForStatus(refusedRecords[0].id, 'rejected');
+    expect(record.error).toMatchObject({ code: 'rate_limited', message: expect.stringContaining('Rate limit reached for caller "app2"') });
+    expect(record.decisions).toEqual([expect.objectContaining({ action: 'policy_reject', reviewer: null, reason: expect.stringContaining('3 requests per minute') })]);
   });
 
   it('other callers are not limited by app2', async () => {
