@@ -48,6 +48,25 @@ describe('ReplayView', () => {
     w.unmount();
   });
 
+  it('the clock keeps recorded time with skip idle on, as the markers do', async () => {
+    const request = detail({ status: 'completed', response: { status: 200, body: null, text: 'ok' } });
+    const w = await replay({
+      id: request.id,
+      request,
+      timeline: [
+        { t: 0, type: 'arrived' },
+        { t: 117_000, type: 'approved', by: 'alice' },
+        { t: 117_200, type: 'chunk', text: 'ok' },
+        { t: 117_300, type: 'completed' },
+      ],
+    });
+    const skip = w.find('[data-testid="replay-skip-idle"]');
+    if (!(skip.element as HTMLInputElement).checked) await skip.setValue(true);
+    await flushPromises();
+    expect(w.find('[data-testid="replay-clock"]').text()).toBe('0:00.0 / 1:57.3');
+    w.unmount();
+  });
+
   it('a shredded session: the notice, the metadata, and no player', async () => {
     const request = detail({ status: 'completed', shredded: true, body: null, preview: '' });
     const w = await replay({ id: request.id, request, timeline: [] });
