@@ -1,7 +1,7 @@
 // startGateway(): the one way the CLI, the desktop app and the tests run Airlock.
 import express from 'express';
 import { EventEmitter } from 'node:events';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
@@ -82,24 +82,24 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const config = opts.config ?? (opts.configPath ? await loadConfigFile(opts.configPath) : defaultConfig());
   // A bad --upstream stops the start before the data dir is touched.
   const registry = new UpstreamRegistry({ config, upstreamUrl: opts.upstreamUrl, demo: opts.demo, upstreamKeys: opts.upstreamKeys, env: opts.env ?? process.env });
-  const store = await openSessionStore(opts.dataDir, opts.keyProtector);
-  // Before anything is replayed or closed out: those belong to a gateway already serving this data dir, if one does.
-  let lock: ServeLock;
+  // The data dir is this gateway's before anything in it is opened: two starting at once on a new one would each make a
+  // data key, and a running gateway's requests must not be replayed or closed out by another.
+  mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
+  const lock = ServeLock.acquire(opts.dataDir);
+  // What a failed start has opened so far, closed again in reverse (the data dir is left as it was, and free).
+  const closers: (() => unknown)[] = [];
   try {
-    lock = ServeLock.acquire(opts.dataDir);
+    const store = await openSessionStore(opts.dataDir, opts.keyProtector);
+    closers.push(() => store.close());
+    return await serve(opts, logger, config, registry, store, lock, closers);
   } catch (err) {
-    await store.close();
-    throw err;
-  }
-  try {
-    return await serve(opts, logger, config, registry, store, lock);
-  } catch (err) {
-    lock.release(); // a failed start leaves the data dir free (the store is closed where it can be)
+    for (const close of closers.reverse()) await Promise.resolve().then(close).catch(() => undefined);
+    lock.release();
     throw err;
   }
 }
 
-async function serve(opts: GatewayOptions, logger: Logger, config: AirlockConfig, registry: UpstreamRegistry, store: SessionStore, lock: ServeLock): Promise<Gateway> {
+async function serve(opts: GatewayOptions, logger: Logger, config: AirlockConfig, registry: UpstreamRegistry, store: SessionStore, lock: ServeLock, closers: (() => unknown)[]): Promise<Gateway> {
   store.requests.onWriteFailed = (err, requestId) => logger.error({ err, requestId }, 'SQLite refused a write; what was journaled of it is replayed at the next start');
   // What a killed gateway had journaled but not yet written goes in first; then anything it left open is closed out.
   const journalDir = join(opts.dataDir, JOURNAL_DIR);
@@ -108,10 +108,12 @@ async function serve(opts: GatewayOptions, logger: Logger, config: AirlockConfig
   if (replayed.files > 0) logger.warn(replayed, 'replayed the journal of a gateway that did not stop cleanly');
   if (replayed.failed > 0 || replayed.rejectedLines > 0) logger.error(replayed, 'some journaled writes could not be applied or failed their MAC; the journal folder keeps them (*.unapplied-* for a person to look at, the rest for the next start)');
   const journal = new Journal(journalDir, (line) => store.crypto.journalMac(line), (err) => logger.error({ err }, 'journal housekeeping failed'));
+  closers.push(() => journal.close()); // nothing was served yet: its file is empty and goes, so the next start sees no crash
   store.requests.useJournal(journal);
   const interrupted = await store.requests.interruptOpen();
   if (interrupted > 0) logger.warn({ interrupted }, 'closed out requests left open by a previous run');
   const audit = await startAudit({ store, retentionMs: config.retention, logger }); // signing key, retention schedule
+  closers.push(() => audit.stop());
 
   const events = new EventEmitter() as GatewayEvents;
   events.setMaxListeners(0);
@@ -222,13 +224,6 @@ async function serve(opts: GatewayOptions, logger: Logger, config: AirlockConfig
       reject(err.code === 'EADDRINUSE' ? new Error(`port ${opts.port ?? 8787} on ${opts.host ?? '127.0.0.1'} is already in use`) : err);
     });
     server.listen(opts.port ?? 8787, opts.host ?? '127.0.0.1', () => resolveListen());
-  }).catch(async (err) => {
-    // Nothing was served: the journal is empty and goes, so the next start does not take this one for a crash.
-    await audit.stop();
-    journal.close();
-    await store.close();
-    lock.release();
-    throw err;
   });
   const port = (server.address() as AddressInfo).port;
   const host = opts.host ?? '127.0.0.1';
@@ -280,11 +275,14 @@ async function serve(opts: GatewayOptions, logger: Logger, config: AirlockConfig
           }, 1000).unref();
         });
         httpClient.close();
-        await audit.stop();
-        await store.requests.settled(10_000);
-        journal.close();
-        await store.close();
-        lock.release();
+        try {
+          await audit.stop();
+          await store.requests.settled(10_000);
+          journal.close();
+          await store.close();
+        } finally {
+          lock.release(); // however the stop went, a later start in this process may have the data dir
+        }
         logger.info('airlock gateway stopped');
       })();
       return stopping;

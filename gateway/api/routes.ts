@@ -71,8 +71,8 @@ export function reviewerApi(deps: ReviewerApiDeps): Router {
       return t;
     };
     const limit = q.limit === undefined ? undefined : Number(q.limit);
-    if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= 1000)) {
-      throw new AirlockError('invalid_request', { message: 'limit must be a whole number from 1 to 1000.', param: 'limit' });
+    if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= 500)) {
+      throw new AirlockError('invalid_request', { message: 'limit must be a whole number from 1 to 500.', param: 'limit' });
     }
     res.json(
       await store.requests.list(

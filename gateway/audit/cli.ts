@@ -75,7 +75,8 @@ function publicKeyFrom(input: string): KeyObject {
   } catch (err) {
     if (!(err as Error).message.startsWith('not a public key')) throw new Error(`${source}: ${(err as Error).message}`);
     // Base64 has no dot, and a file name usually has one; a slash may be either, so it counts only once parsing failed.
-    if (text === input && /[./\\]/.test(input)) throw new Error(`--key ${input}: no such file`);
+    // Only what looks like a path is named back; key text (a private key pasted by mistake) never is.
+    if (text === input && /[./\\]/.test(input) && !input.includes('-----') && !/\s/.test(input.trim()) && !/^[A-Za-z0-9+/=]{40,}$/.test(input)) throw new Error(`--key ${input}: no such file`);
     throw new Error(`${source}: not an Ed25519 public key (give a PEM file, PEM text or base64 SPKI; airlock key prints it)`);
   }
 }

@@ -47,7 +47,8 @@ export function parsePublicKey(input: string): KeyObject {
   try {
     key = input.includes('-----BEGIN') ? createPublicKey(input) : createPublicKey({ key: Buffer.from(input.trim(), 'base64'), format: 'der', type: 'spki' });
   } catch {
-    throw new Error(`not a public key (PEM, a key file, or base64 SPKI): ${input.length > 60 ? `${input.slice(0, 57)}...` : input}`);
+    // What was given is not repeated: it may be a private key pasted in the wrong place.
+    throw new Error('not a public key (PEM, a key file, or base64 SPKI)');
   }
   if (key.asymmetricKeyType !== 'ed25519') throw new Error(`the key is ${key.asymmetricKeyType}, not Ed25519`);
   return key;

@@ -36,6 +36,7 @@ export class ReviewQueue {
   private readonly claims = new Map<string, Claim>();
   /** Approved while its caller was away: the caller's identical retry picks it up. */
   private readonly awaitingRetry = new Map<string, Held>();
+  private deciding: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly hooks: QueueHooks) {}
 
@@ -163,12 +164,21 @@ export class ReviewQueue {
    * Applies a reviewer's decision; throws an AirlockError (409 / 403) when it cannot. Identical requests waiting with
    * it (same caller, same body) are one group: the decision, edit included, goes to each of them too.
    */
-  async decide(id: string, input: DecisionInput): Promise<RequestFlow> {
+  decide(id: string, input: DecisionInput): Promise<RequestFlow> {
+    // One decision at a time: each is checked against the state the previous one left (two reviewers deciding the
+    // same request, or two copies of one group, at the same moment: the second finds it no longer pending).
+    const run = this.deciding.then(() => this.decideGroup(id, input));
+    this.deciding = run.catch(() => undefined);
+    return run;
+  }
+
+  private async decideGroup(id: string, input: DecisionInput): Promise<RequestFlow> {
     const flow = await this.decideOne(id, input);
     if (flow.phase !== 'request') return flow;
     for (const other of [...(this.groups.get(flow.dedupeKey) ?? [])]) {
       if (other === flow || !other.held || other.phase !== 'request') continue;
-      await this.decideOne(other.id, { ...input, force: true }).catch(() => undefined); // e.g. two-person rule: already approved by this reviewer
+      // A copy another reviewer holds (claimed, or being edited) stays for them, as its own row.
+      await this.decideOne(other.id, { ...input, force: false }).catch(() => undefined);
     }
     return flow;
   }
@@ -213,11 +223,21 @@ export class ReviewQueue {
     return flow;
   }
 
-  /** Extends the hold's timeout when the policy allows it. */
+  /** Extends the hold's timeout when the policy allows it (for the copies in its group too: they wait as one). */
   extend(id: string, reviewer: string, ms: number): RequestFlow {
     const entry = this.held.get(id);
     if (!entry) throw new AirlockError('not_pending', { message: 'This request is no longer pending.' });
     if (!entry.flow.policy?.extendable) throw new AirlockError('forbidden', { message: 'The policy for this request does not allow extending its wait.' });
+    if (entry.flow.phase === 'request') {
+      for (const other of this.groups.get(entry.flow.dedupeKey) ?? []) {
+        const copy = other !== entry.flow && other.held && other.phase === 'request' ? this.held.get(other.id) : undefined;
+        if (copy) this.extendOne(copy, reviewer, ms);
+      }
+    }
+    return this.extendOne(entry, reviewer, ms);
+  }
+
+  private extendOne(entry: Held, reviewer: string, ms: number): RequestFlow {
     const flow = entry.flow;
     const [timeout] = entry.timers;
     clearTimeout(timeout);
@@ -236,7 +256,7 @@ export class ReviewQueue {
       ...summary,
       timeoutAt: flow.timeoutAt ? new Date(flow.timeoutAt).toISOString() : null,
       claim: this.liveClaim(flow.id),
-      duplicates: (this.groups.get(flow.dedupeKey)?.size ?? 1) - 1,
+      duplicates: flow.phase === 'request' ? [...(this.groups.get(flow.dedupeKey) ?? [])].filter((f) => f.held && f.phase === 'request').length - 1 : 0,
       groupOf: this.leaderOf(flow)?.id ?? null,
       escalated: flow.escalated,
       escalateTo: flow.policy?.escalateTo ?? [],

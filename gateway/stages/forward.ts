@@ -67,11 +67,14 @@ export async function forward(flow: RequestFlow, incoming: IncomingHttpHeaders, 
         if (!reply.open) break;
       }
     } catch (err) {
-      // The connection broke: what arrived before the cut still goes out (masked, as at a normal end), then the error.
-      const rest = tap.end();
-      if (held) held.chunks.push(rest);
-      else if (rest.length > 0 && reply.open) reply.write(rest);
-      throw upstreamError(err, target);
+      // The connection broke. After the answer's last event, the answer is whole: it ends as any other (below). Before
+      // it, what arrived still goes out (masked, as at a normal end), then the error.
+      if (!tap.complete || flow.abort.signal.aborted) {
+        const rest = tap.end();
+        if (held) held.chunks.push(rest);
+        else if (rest.length > 0 && reply.open) reply.write(rest);
+        throw upstreamError(err, target);
+      }
     }
     const rest = tap.end();
     if (flow.abort.signal.aborted) throw new AirlockError('upstream_error', { message: 'The caller left before the answer ended.' });
@@ -79,7 +82,7 @@ export async function forward(flow: RequestFlow, incoming: IncomingHttpHeaders, 
     else flow.finalChunk = rest;
     flow.result = { status: upstream.status, headers: upstream.headers, text: tap.text, rawText: tap.rawText, body: null };
     // An error the upstream sent inside the stream reached the caller as it came; the session failed all the same.
-    if (tap.upstreamError !== null) flow.error = new AirlockError('upstream_error', { message: tap.upstreamError, status: upstream.status });
+    if (tap.upstreamError !== null) flow.error = new AirlockError('upstream_error', { message: withoutKeyText(tap.upstreamError, target.key), status: upstream.status });
     return;
   }
 
@@ -136,6 +139,10 @@ export const KEY_PLACEHOLDER = '[SECRET:upstream-key]';
 export function withoutKey(body: Buffer, key: string | undefined): Buffer {
   if (!key || key.length < MIN_KEY_LENGTH || body.indexOf(key) < 0) return body;
   return Buffer.from(body.toString('utf8').replaceAll(key, KEY_PLACEHOLDER));
+}
+
+function withoutKeyText(text: string, key: string | undefined): string {
+  return key && key.length >= MIN_KEY_LENGTH ? text.replaceAll(key, KEY_PLACEHOLDER) : text;
 }
 
 function upstreamMessage(body: unknown): string | undefined {

@@ -16,6 +16,8 @@ export interface StreamTap {
   readonly rawText: string;
   /** The first error the upstream reported inside the stream (its message), if any. */
   readonly upstreamError: string | null;
+  /** The event that completes the answer has arrived (what follows it waits for end()). */
+  readonly complete: boolean;
 }
 
 /** Rewrites streamed text with a bounded hold-back (the streaming masker). */
@@ -237,6 +239,9 @@ export function streamTap(flow: RequestFlow, guards?: TapGuards): StreamTap {
     },
     get upstreamError() {
       return upstreamError;
+    },
+    get complete() {
+      return lastSeen;
     },
   };
 }

@@ -30,7 +30,7 @@ const ROTATE_BYTES = 8 * 1024 * 1024;
 const EMPTY_EVERY_MS = 1000;
 /** A running gateway touches its journal this often; another host's journal untouched for STALE_MS is orphaned. */
 export const HEARTBEAT_MS = 5000;
-const STALE_MS = 30_000;
+export const STALE_MS = 30_000;
 
 /** This host, hashed: journal and lock files say which host wrote them without naming it. */
 export const HOST = createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
@@ -249,7 +249,7 @@ function isRunning(host: string, pid: number, prefix: string | null, file: strin
  * Whether the gateway that wrote `file` (its host, hashed, and pid) still runs. Another host's (or container's) gateway
  * on a shared data dir is alive while it keeps touching the file (every HEARTBEAT_MS).
  */
-export function ownerRunning(host: string, pid: number, file: string): boolean {
+function ownerRunning(host: string, pid: number, file: string): boolean {
   if (host !== HOST) {
     try {
       return Date.now() - statSync(file).mtimeMs < STALE_MS;

@@ -1,8 +1,8 @@
 // One gateway serves a data dir at a time. A second one (a repeated `airlock serve`, the desktop app next to it) would
 // close out the first one's open requests as interrupted and answer from a store it does not own; it is refused first.
-import { closeSync, futimesSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, futimesSync, openSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { HEARTBEAT_MS, HOST, ownerRunning } from './journal.js';
+import { HEARTBEAT_MS, HOST, STALE_MS } from './journal.js';
 
 export const LOCK_FILE = 'gateway.lock';
 
@@ -20,10 +20,11 @@ export class ServeLock {
 
   private constructor(
     private readonly file: string,
+    private readonly key: string,
     private readonly fd: number,
     private readonly stamp: string,
   ) {
-    held.add(file);
+    held.add(key);
     // Another host sharing the data dir tells a live lock from a killed gateway's by how recently it was touched.
     this.heartbeat = setInterval(() => {
       try {
@@ -37,29 +38,40 @@ export class ServeLock {
   /** Takes the data dir for this gateway; throws DataDirBusyError when a running gateway has it. */
   static acquire(dataDir: string): ServeLock {
     const file = join(dataDir, LOCK_FILE);
-    for (let attempt = 0; attempt < 3; attempt++) {
+    const key = realpathSync(dataDir); // the same data dir by another path is the same lock
+    for (let attempt = 0; attempt < 5; attempt++) {
       const stamp = `${HOST} ${process.pid} ${Date.now()}\n`;
       try {
         const fd = openSync(file, 'wx', 0o600);
         writeSync(fd, stamp);
-        return new ServeLock(file, fd, stamp);
+        return new ServeLock(file, key, fd, stamp);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       }
       const owner = lockOwner(file);
       if (owner === 'gone') continue;
-      const ours = owner !== 'starting' && owner !== 'stale' && owner.host === HOST && owner.pid === process.pid;
-      const running = owner === 'starting' || (owner !== 'stale' && (ours ? held.has(file) : ownerRunning(owner.host, owner.pid, file)));
-      if (running) {
-        const who = owner === 'starting' ? 'another Airlock gateway, starting now,' : `another Airlock gateway (pid ${owner.pid}${owner.host === HOST ? '' : ' on another host'})`;
+      if (owner.kind !== 'stale' && lockHeld(owner, key)) {
+        const who = owner.kind === 'gateway' ? `another Airlock gateway (pid ${owner.pid}${owner.host === HOST ? '' : ' on another host'})` : 'another Airlock gateway, starting now,';
         throw new DataDirBusyError(`${who} is serving the data dir ${dataDir}; stop it first, or give this one its own --data-dir`);
       }
-      // Left by a gateway that was killed: taken over.
+      // Left by a gateway that is gone: taken over by a rename, which only one start can win. What was renamed must be
+      // the lock judged stale; a fresh one another start put there meanwhile goes back.
+      const aside = `${file}.stale-${process.pid}-${Date.now()}`;
       try {
-        unlinkSync(file);
+        renameSync(file, aside);
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw err;
       }
+      if (readFileSync(aside, 'utf8') !== owner.content) {
+        try {
+          renameSync(aside, file);
+        } catch {
+          // its owner's lock is gone now; it keeps running, and says so at its next heartbeat
+        }
+        continue;
+      }
+      unlinkSync(aside);
     }
     throw new DataDirBusyError(`could not take the lock on the data dir ${dataDir} (${file})`);
   }
@@ -68,7 +80,7 @@ export class ServeLock {
     if (this.released) return;
     this.released = true;
     clearInterval(this.heartbeat);
-    held.delete(this.file);
+    held.delete(this.key);
     try {
       closeSync(this.fd);
       if (readFileSync(this.file, 'utf8') === this.stamp) unlinkSync(this.file); // still ours
@@ -78,14 +90,46 @@ export class ServeLock {
   }
 }
 
-/** Who holds the lock; 'stale' for a lock file left empty or damaged by a gateway that died while starting. */
-function lockOwner(file: string): { host: string; pid: number } | 'starting' | 'stale' | 'gone' {
+type Owner = { kind: 'gateway'; host: string; pid: number; content: string } | { kind: 'starting' | 'stale'; content: string };
+
+/** Who holds the lock: a gateway, one writing it this moment ('starting'), or nobody left ('stale': empty or damaged). */
+function lockOwner(file: string): Owner | 'gone' {
   try {
-    const [host, pid] = readFileSync(file, 'utf8').trim().split(' ');
-    if (host && Number(pid) > 0) return { host, pid: Number(pid) };
-    return Date.now() - statSync(file).mtimeMs < WRITING_MS ? 'starting' : 'stale';
+    const content = readFileSync(file, 'utf8');
+    const [host, pid] = content.trim().split(' ');
+    if (host && Number(pid) > 0) return { kind: 'gateway', host, pid: Number(pid), content };
+    return { kind: Date.now() - statSync(file).mtimeMs < WRITING_MS ? 'starting' : 'stale', content };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'gone';
     throw err;
+  }
+}
+
+/**
+ * Whether the gateway named in the lock still has it. It touches the file every few seconds, so a lock untouched for
+ * STALE_MS is stale whoever it names (a pid reused after a reboot, a killed gateway). A fresh one is held: by this
+ * process if it is ours, else by a live process here or by a gateway on another host (or a container with our
+ * hostname: it cannot be told apart, so it is trusted).
+ */
+function lockHeld(owner: Owner, key: string): boolean {
+  if (owner.kind === 'starting') return true;
+  if (owner.kind !== 'gateway') return false;
+  if (owner.host === HOST && owner.pid === process.pid && held.has(key)) return true;
+  let fresh: boolean;
+  try {
+    fresh = Date.now() - statSync(join(key, LOCK_FILE)).mtimeMs < STALE_MS;
+  } catch {
+    return false;
+  }
+  if (!fresh) return false;
+  return owner.host !== HOST || owner.pid === process.pid || pidAlive(owner.pid);
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -22,7 +22,8 @@ export class UpstreamRegistry {
   constructor(sources: UpstreamSources) {
     const { config, env } = sources;
     if (sources.upstreamUrl !== undefined && !isHttpUrl(sources.upstreamUrl)) {
-      throw new Error(`--upstream ${JSON.stringify(sources.upstreamUrl)} is not an http:// or https:// URL`);
+      // Not repeated back: a key pasted in the wrong place must not end up on the screen or in a log.
+      throw new Error('--upstream is not an http:// or https:// URL (its key goes in AIRLOCK_UPSTREAM_KEY, never on the command line)');
     }
     for (const u of config.upstreams) {
       if (this.byFamily.has(u.protocol)) continue;
@@ -46,7 +47,7 @@ export class UpstreamRegistry {
       if (!target) this.warnings.push(`no ${family} upstream is configured: approved ${family} requests will fail (start with --upstream URL, an upstreams: entry in the config, or --demo)`);
       else if (target.url !== DEMO_URL && !target.key) {
         const from = config.upstreams.find((u) => u.name === target.name)?.keyEnv ?? 'AIRLOCK_UPSTREAM_KEY';
-        this.warnings.push(`the ${family} upstream "${target.name}" has no key (${from} is not set): it is called without one`);
+        this.warnings.push(`the ${family} upstream "${target.name}" has no key (${from} is not set, and none was stored for it): it is called without one`);
       }
     }
   }
@@ -62,7 +63,7 @@ export class UpstreamRegistry {
   }
 
   describe(): { family: ProtocolFamily; name: string; url: string; hasKey: boolean }[] {
-    return [...this.byFamily.values()].map((t) => ({ family: t.family, name: t.name, url: t.url, hasKey: Boolean(t.key) }));
+    return [...this.byFamily.values()].map((t) => ({ family: t.family, name: t.name, url: withoutCredentials(t.url), hasKey: Boolean(t.key) }));
   }
 }
 
@@ -72,5 +73,18 @@ function isHttpUrl(value: string): boolean {
     return url.protocol === 'http:' || url.protocol === 'https:';
   } catch {
     return false;
+  }
+}
+
+/** A URL as it may be logged: a user and password in it are left out. */
+function withoutCredentials(value: string): string {
+  try {
+    const url = new URL(value);
+    if (!url.username && !url.password) return value;
+    url.username = '';
+    url.password = '';
+    return url.toString();
+  } catch {
+    return value;
   }
 }

@@ -1,6 +1,7 @@
 // The audit commands run as a user would, where they used to go wrong: a bad output path or age recipient is one clear
 // line before anything is recorded or written (no `.partial` left), an encrypted bundle is named `.age` and the hint
 // to check it says how to open it, `--key` names a missing file, and no command makes a data dir out of a typo.
+import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -110,6 +111,13 @@ describe('airlock verify', () => {
     expect(refusal(await airlock(['verify', bundle, '--key', 'not-a-key']))).toBe('airlock: --key: not an Ed25519 public key (give a PEM file, PEM text or base64 SPKI; airlock key prints it)');
     expect(refusal(await airlock(['verify', bundle, '--key', bundle]))).toMatch(/^airlock: --key .*plain\.zip: not an Ed25519 public key/);
     expect(refusal(await airlock(['verify', bundle, '--identity', join(work, 'nope.key')]))).toBe(`airlock: --identity ${join(work, 'nope.key')}: no such file`);
+    // A private key pasted where the public one goes is never printed back.
+    const { privateKey } = generateKeyPairSync('ed25519');
+    const pasted = [privateKey.export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: 'x' }).toString(), privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64')];
+    for (const secret of pasted) {
+      const line = refusal(await airlock(['verify', bundle, '--key', secret]));
+      expect(line).toBe('airlock: --key: not an Ed25519 public key (give a PEM file, PEM text or base64 SPKI; airlock key prints it)');
+    }
     expect((await airlock(['verify', bundle, '--key', keyFile])).code).toBe(0);
   }, 30_000);
 });

@@ -137,7 +137,7 @@ describe('upstreams at start', () => {
   it('an --upstream that is not an http(s) URL stops the start before the data dir is touched', async () => {
     const dataDir = join(dir, 'never-made');
     const error = await startTestGateway({ dataDir, upstreamUrl: 'notaurl' }).catch((e) => e);
-    expect(error.message).toBe('--upstream "notaurl" is not an http:// or https:// URL');
+    expect(error.message).toBe('--upstream is not an http:// or https:// URL (its key goes in AIRLOCK_UPSTREAM_KEY, never on the command line)');
     expect(existsSync(dataDir)).toBe(false);
   });
 
@@ -145,7 +145,7 @@ describe('upstreams at start', () => {
     const bare = new UpstreamRegistry({ config: defaultConfig(), env: {} });
     expect(bare.warnings).toEqual([expect.stringMatching(/^no openai upstream is configured/), expect.stringMatching(/^no anthropic upstream is configured/)]);
     const keyless = new UpstreamRegistry({ config: validateConfig({ upstreams: [{ name: 'openai', url: 'https://api.openai.com', protocol: 'openai', keyEnv: 'OPENAI_API_KEY' }] }), demo: true, env: {} });
-    expect(keyless.warnings).toEqual(['the openai upstream "openai" has no key (OPENAI_API_KEY is not set): it is called without one']);
+    expect(keyless.warnings).toEqual(['the openai upstream "openai" has no key (OPENAI_API_KEY is not set, and none was stored for it): it is called without one']);
     expect(new UpstreamRegistry({ config: defaultConfig(), demo: true, env: {} }).warnings).toEqual([]);
   });
 });

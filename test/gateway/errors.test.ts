@@ -203,6 +203,16 @@ describe('the upstream fails', () => {
     expect(record.error).toMatchObject({ code: 'upstream_unreachable' });
   });
 
+  it("the connection breaks right after the answer's last event: the answer is whole, delivered and recorded as completed", async () => {
+    const answer = await askStandIn(rig.upstream, '/v1/chat/completions', { model: 'gpt-4o', messages: user('one two'), stream: true });
+    rig.upstream.reset();
+    rig.upstream.next({ kind: 'raw', status: 200, headers: { 'content-type': 'text/event-stream' }, body: answer.text.split(/(?<=\n\n)/), cutAtEnd: true });
+    const through = await post('/v1/chat/completions', openaiHeaders(rig.gw.callerKey), JSON.stringify({ model: 'gpt-4o', messages: user('one two'), stream: true }));
+    expect(through.status).toBe(200);
+    expect(through.text).toBe(answer.text);
+    expect((await newestRecord(rig.gw, 'completed')).status).toBe('completed');
+  });
+
   it('an upstream error body quoting the upstream key: the key never reaches the caller or the record, masking on or off', async () => {
     const quoting = { error: { message: `Incorrect API key provided: Bearer ${UPSTREAM_KEY}. You can find your API key at https://platform.openai.com/account/api-keys.`, type: 'invalid_request_error', param: null, code: 'invalid_api_key' } };
     const headers = { 'content-type': 'application/json', 'x-request-id': 'req_quoting' };

@@ -116,9 +116,9 @@ describe('deciding', () => {
       const answer = await rig.gw.api.call(method, `/requests/req_neverwas/${action}`, body);
       expect([action, answer.status, answer.body]).toEqual([action, 404, { error: expect.objectContaining({ code: 'not_found' }) }]);
     }
-    for (const limit of ['abc', '0', '2.5', '100000']) {
+    for (const limit of ['abc', '0', '2.5', '501']) {
       const listed = await rig.gw.api.call('GET', `/requests?limit=${limit}`);
-      expect([limit, listed.status, listed.body]).toEqual([limit, 400, { error: expect.objectContaining({ code: 'invalid_request', message: 'limit must be a whole number from 1 to 1000.' }) }]);
+      expect([limit, listed.status, listed.body]).toEqual([limit, 400, { error: expect.objectContaining({ code: 'invalid_request', message: 'limit must be a whole number from 1 to 500.' }) }]);
     }
     const call = chat('answer me with the new status');
     const [request] = await queued(rig.gw, 1);
@@ -142,6 +142,24 @@ describe('deciding', () => {
     for (const answer of await Promise.all(calls)) expect(answer.status).toBe(200);
     expect(rig.upstream.requests).toHaveLength(3);
     for (const r of pending) expect((await rig.gw.api.waitForStatus(r.id, 'completed')).decisions).toEqual([expect.objectContaining({ action: 'approve', reviewer: 'alice', note: 'fine for all three' })]);
+  });
+
+  it('two reviewers deciding one group at the same moment: one decision wins for every copy, and each copy records only it', async () => {
+    const calls = [0, 1, 2].map(() => chat('asked three times, decided twice at once', 'grouped-race'));
+    const pending = await queued(rig.gw, 3);
+    const listed = (await rig.gw.api.list('status=pending')).filter((r) => r.model === 'grouped-race');
+    const leader = listed.find((r) => r.groupOf === null)!;
+    const copy = listed.find((r) => r.groupOf !== null)!;
+    const bob = new ReviewerClient(rig.gw.url, await rig.gw.gateway.issueReviewerToken('bob-race', 'reviewer'));
+    const [approval, rejection] = await Promise.all([rig.gw.api.approve(leader.id), bob.reject(copy.id, 'not this one')]);
+    expect([approval.status, rejection.status].sort()).toEqual([200, 409]);
+    const won = approval.status === 200 ? 'approve' : 'reject';
+    const statuses = (await Promise.all(calls)).map((a) => a.status);
+    expect(statuses).toEqual(won === 'approve' ? [200, 200, 200] : [403, 403, 403]);
+    for (const r of pending) {
+      const record = await rig.gw.api.waitForStatus(r.id, won === 'approve' ? 'completed' : 'rejected');
+      expect(record.decisions.map((d) => d.action)).toEqual([won]);
+    }
   });
 
   it('a request the API lists as pending can be decided at once', async () => {

@@ -1,12 +1,13 @@
 // The store: no prompt or answer text in plain text anywhere in the data dir or the logs, a wrong passphrase touches nothing,
 // and pending requests are closed out at shutdown.
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway } from '../../gateway/server.js';
+import { startGateway, type Gateway } from '../../gateway/server.js';
 import { passphraseProtector } from '../../gateway/store/keyring.js';
 import { startTestGateway } from '../support/gateway.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
@@ -144,5 +145,27 @@ describe('stopping with requests pending', () => {
       await again.stop();
     }
     expect(upstream.requests.filter((r) => r.body?.messages?.[0]?.content === 'pending at stop')).toEqual([]);
+  });
+});
+
+describe('one gateway per data dir', () => {
+  it('two starting at once on a new data dir: one serves, the other is refused before it opens anything, and the store opens again after', async () => {
+    const dataDir = join(mkdtempSync(join(tmpdir(), 'airlock-twice-')), 'new');
+    const start = () => startGateway({ dataDir, port: 0, demo: true, keyProtector: passphraseProtector('same passphrase'), logger: pino({ level: 'silent' }) });
+    const [a, b] = await Promise.allSettled([start(), start()]);
+    const started = [a, b].filter((r): r is PromiseFulfilledResult<Gateway> => r.status === 'fulfilled').map((r) => r.value);
+    const refused = [a, b].filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as Error);
+    expect(started).toHaveLength(1);
+    expect(refused.map((e) => e.message)).toEqual([expect.stringMatching(/^another Airlock gateway \(pid \d+\) is serving the data dir/)]);
+    const key = await started[0].issueCallerKey('app');
+    await started[0].stop();
+
+    const again = await start();
+    try {
+      const answer = await fetch(`${again.url}/v1/models`, { headers: { authorization: `Bearer ${key}` } });
+      expect(answer.status).toBe(200);
+    } finally {
+      await again.stop();
+    }
   });
 });

@@ -21,7 +21,7 @@ export type Scenario =
   | { kind: 'stream_error'; afterChunks: number; message?: string }
   | { kind: 'hang' }
   | { kind: 'drop'; afterChunks?: number }
-  | { kind: 'raw'; status: number; headers: Record<string, string>; body: string | (string | Buffer)[]; delayMs?: number };
+  | { kind: 'raw'; status: number; headers: Record<string, string>; body: string | (string | Buffer)[]; delayMs?: number; cutAtEnd?: boolean };
 
 export interface Upstream {
   url: string;
@@ -674,6 +674,11 @@ async function playRaw(ex: Exchange, s: Extract<Scenario, { kind: 'raw' }>): Pro
     if (i > 0) await sleep(s.delayMs ?? 0);
     if (ex.closed) return;
     ex.res.write(part);
+  }
+  // `cutAtEnd`: everything sent, then the connection breaks instead of ending the body properly.
+  if (s.cutAtEnd) {
+    await sleep(0);
+    return ex.drop();
   }
   ex.res.end();
 }
