@@ -24,7 +24,7 @@ import { Guardrails } from './guard/index.js';
 import { RememberedRules } from './guard/remembered.js';
 import { Journal, JOURNAL_DIR } from './store/journal.js';
 import { openSessionStore, type SessionStore } from './store/index.js';
-import { ServeLock } from './store/serve-lock.js';
+import { LOCK_FILE, ServeLock } from './store/serve-lock.js';
 import { addProtector, type KeyProtector } from './store/keyring.js';
 import { httpUpstreamClient } from './upstream/client.js';
 import { demoUpstreamClient } from './upstream/demo.js';
@@ -86,6 +86,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   // data key, and a running gateway's requests must not be replayed or closed out by another.
   mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
   const lock = ServeLock.acquire(opts.dataDir);
+  lock.onLost = () => logger.error(`the data dir lock (${LOCK_FILE}) was removed or replaced while this gateway runs: another gateway could now start on ${opts.dataDir}; restart this one to take it again`);
   // What a failed start has opened so far, closed again in reverse (the data dir is left as it was, and free).
   const closers: (() => unknown)[] = [];
   try {

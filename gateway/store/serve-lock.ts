@@ -1,6 +1,6 @@
 // One gateway serves a data dir at a time. A second one (a repeated `airlock serve`, the desktop app next to it) would
 // close out the first one's open requests as interrupted and answer from a store it does not own; it is refused first.
-import { closeSync, futimesSync, openSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, futimesSync, openSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { HEARTBEAT_MS, HOST, STALE_MS } from './journal.js';
 
@@ -17,6 +17,9 @@ export class DataDirBusyError extends Error {}
 export class ServeLock {
   private readonly heartbeat: NodeJS.Timeout;
   private released = false;
+  private lost = false;
+  /** Told once if the lock file is removed or replaced while this gateway runs (another could then start). */
+  onLost: () => void = () => undefined;
 
   private constructor(
     private readonly file: string,
@@ -29,8 +32,12 @@ export class ServeLock {
     this.heartbeat = setInterval(() => {
       try {
         futimesSync(fd, new Date(), new Date());
+        if (statSync(file).ino !== fstatSync(fd).ino) throw new Error('replaced');
       } catch {
-        // a lock file removed by hand: nothing to keep fresh
+        if (!this.lost) {
+          this.lost = true;
+          this.onLost();
+        }
       }
     }, HEARTBEAT_MS).unref();
   }

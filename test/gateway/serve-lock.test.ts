@@ -1,8 +1,8 @@
 // One gateway per data dir: the lock file, its owner's liveness (pid and heartbeat), and taking over a stale one.
-import { existsSync, mkdtempSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { HOST } from '../../gateway/store/journal.js';
 import { DataDirBusyError, LOCK_FILE, ServeLock } from '../../gateway/store/serve-lock.js';
 
@@ -68,5 +68,22 @@ describe('the data dir lock', () => {
     const old = new Date(Date.now() - 60_000);
     utimesSync(join(dir, LOCK_FILE), old, old);
     take(dir);
+  });
+
+  it('says so if its file is removed while it is held', () => {
+    vi.useFakeTimers({ toFake: ['setInterval'] });
+    try {
+      const dir = dataDir();
+      const lock = take(dir);
+      const lost = vi.fn();
+      lock.onLost = lost;
+      vi.advanceTimersByTime(6000);
+      expect(lost).not.toHaveBeenCalled();
+      unlinkSync(join(dir, LOCK_FILE));
+      vi.advanceTimersByTime(12_000);
+      expect(lost).toHaveBeenCalledTimes(1);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
