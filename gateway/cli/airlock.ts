@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { keyringExists } from '../store/keyring.js';
+import { ServeLock } from '../store/serve-lock.js';
 import { startGateway } from '../server.js';
 import { addAuditCommands } from '../audit/cli.js';
 import { dataDirOption } from './data-dir.js';
@@ -42,6 +43,7 @@ export function buildCli(): Command {
     .option('--upstream <url>', 'one upstream URL for both protocols (its key comes from AIRLOCK_UPSTREAM_KEY)')
     .option('--demo', 'use the built-in demo model (no network, no API key)')
     .action(async (opts: { port: number; host: string; dataDir: string; config?: string; upstream?: string; demo?: boolean }) => {
+      ServeLock.assertFree(opts.dataDir); // before a passphrase is asked for to no purpose
       const firstRun = !keyringExists(opts.dataDir);
       const passphrase = await readPassphrase({ confirm: firstRun });
       const gateway = await startGateway({
@@ -53,17 +55,23 @@ export function buildCli(): Command {
         demo: opts.demo,
         keyProtector: protectorFor(passphrase),
       });
+      // From here a failure must not leave a gateway running without its signal handlers.
       const lines = [`Airlock is running at ${gateway.url}`, `  console:   ${gateway.url}/`, `  OpenAI:    baseURL ${gateway.url}/v1`, `  Anthropic: baseURL ${gateway.url}`, `  data dir:  ${opts.dataDir}`];
-      await withIdentities(opts.dataDir, { create: true }, async (ids) => {
-        if ((await ids.countReviewers()) === 0) {
-          const token = await gateway.issueReviewerToken('admin', 'admin');
-          lines.push('', 'First run: created reviewer "admin" (role admin). Log in to the console with this token:', `  ${token}`);
-        }
-        if (opts.demo && (await ids.listCallers()).length === 0) {
-          const key = await gateway.issueCallerKey('demo');
-          lines.push('', 'Demo: created caller "demo". Use this as the API key in your OpenAI or Anthropic client:', `  ${key}`);
-        }
-      });
+      try {
+        await withIdentities(opts.dataDir, { create: true }, async (ids) => {
+          if ((await ids.countReviewers()) === 0) {
+            const token = await gateway.issueReviewerToken('admin', 'admin');
+            lines.push('', 'First run: created reviewer "admin" (role admin). Log in to the console with this token:', `  ${token}`);
+          }
+          if (opts.demo && (await ids.listCallers()).length === 0) {
+            const key = await gateway.issueCallerKey('demo');
+            lines.push('', 'Demo: created caller "demo". Use this as the API key in your OpenAI or Anthropic client:', `  ${key}`);
+          }
+        });
+      } catch (err) {
+        await gateway.stop().catch(() => undefined);
+        throw err;
+      }
       // Handled before the URL is out: whoever reads it may stop the gateway the next moment.
       let stopping = false;
       const stop = (signal: string) => {

@@ -42,6 +42,18 @@ export class ServeLock {
     }, HEARTBEAT_MS).unref();
   }
 
+  /** Throws DataDirBusyError when a running gateway has the data dir (a check before asking for a passphrase). */
+  static assertFree(dataDir: string): void {
+    let key: string;
+    try {
+      key = realpathSync(dataDir);
+    } catch {
+      return; // no data dir yet: free
+    }
+    const owner = lockOwner(join(dataDir, LOCK_FILE));
+    if (owner !== 'gone' && owner.kind !== 'stale' && lockHeld(owner, key)) throw new DataDirBusyError(busyMessage(owner, dataDir));
+  }
+
   /** Takes the data dir for this gateway; throws DataDirBusyError when a running gateway has it. */
   static acquire(dataDir: string): ServeLock {
     const file = join(dataDir, LOCK_FILE);
@@ -57,10 +69,7 @@ export class ServeLock {
       }
       const owner = lockOwner(file);
       if (owner === 'gone') continue;
-      if (owner.kind !== 'stale' && lockHeld(owner, key)) {
-        const who = owner.kind === 'gateway' ? `another Airlock gateway (pid ${owner.pid}${owner.host === HOST ? '' : ' on another host'})` : 'another Airlock gateway, starting now,';
-        throw new DataDirBusyError(`${who} is serving the data dir ${dataDir}; stop it first, or give this one its own --data-dir`);
-      }
+      if (owner.kind !== 'stale' && lockHeld(owner, key)) throw new DataDirBusyError(busyMessage(owner, dataDir));
       // Left by a gateway that is gone: taken over by a rename, which only one start can win. What was renamed must be
       // the lock judged stale; a fresh one another start put there meanwhile goes back.
       const aside = `${file}.stale-${process.pid}-${Date.now()}`;
@@ -139,4 +148,9 @@ function pidAlive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+function busyMessage(owner: Owner, dataDir: string): string {
+  const who = owner.kind === 'gateway' ? `another Airlock gateway (pid ${owner.pid}${owner.host === HOST ? '' : ' on another host'})` : 'another Airlock gateway, starting now,';
+  return `${who} is serving the data dir ${dataDir}; stop it first, or give this one its own --data-dir`;
 }
