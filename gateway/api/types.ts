@@ -55,6 +55,8 @@ export interface RequestSummary {
   extendable: boolean;
   /** What a pending item waits on: the request before it goes upstream, or the model's answer before it is released. */
   phase: 'request' | 'response';
+  /** Its text was shredded (`airlock shred`, retention): what is left is the metadata and the audit trail. */
+  shredded: boolean;
 }
 
 export type DecisionAction = 'approve' | 'reject' | 'timeout' | 'policy_approve' | 'policy_reject' | 'cancel';
@@ -95,8 +97,6 @@ export interface RequestDetail extends RequestSummary {
   previousId: string | null;
   response: ResponseRecord | null;
   error: ErrorRecord | null;
-  /** Its text was shredded (`airlock shred`, retention): what is left is the metadata and the audit trail. */
-  shredded: boolean;
 }
 
 export type TimelineType =

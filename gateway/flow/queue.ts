@@ -196,8 +196,7 @@ export class ReviewQueue {
     if (input.action === 'reject') {
       const reason = input.reason?.trim() || 'Rejected by a reviewer.';
       const decision: Decision = { action: 'reject', reviewer: input.reviewer, reason, note: input.note ?? null, edited: false, at };
-      flow.decisions.push(decision);
-      await this.hooks.decided(flow, decision);
+      await this.recordDecision(flow, decision, () => undefined);
       flow.resume({ kind: 'reject', reviewer: input.reviewer, reason });
       return flow;
     }
@@ -207,6 +206,7 @@ export class ReviewQueue {
     if (flow.approvers.has(input.reviewer)) {
       throw new AirlockError('not_pending', { message: `${input.reviewer} has already approved; another reviewer must approve too.` });
     }
+    const editedBefore = flow.editedBody;
     if (input.body !== undefined) {
       const adapter: ProtocolAdapter = flow.adapter;
       const body: unknown = input.body;
@@ -216,11 +216,25 @@ export class ReviewQueue {
     }
     flow.approvers.add(input.reviewer);
     const decision: Decision = { action: 'approve', reviewer: input.reviewer, reason: null, note: input.note ?? null, edited: input.body !== undefined, at };
-    flow.decisions.push(decision);
-    await this.hooks.decided(flow, decision);
+    await this.recordDecision(flow, decision, () => {
+      flow.approvers.delete(input.reviewer);
+      flow.editedBody = editedBefore;
+    });
     if (flow.approvers.size >= (flow.policy?.approvals ?? 1)) flow.resume({ kind: 'approve', reviewer: input.reviewer });
     else this.hooks.updated(flow);
     return flow;
+  }
+
+  /** A decision goes on record before it takes effect; one the store refuses is taken back, as if never made. */
+  private async recordDecision(flow: RequestFlow, decision: Decision, undo: () => void): Promise<void> {
+    flow.decisions.push(decision);
+    try {
+      await this.hooks.decided(flow, decision);
+    } catch (err) {
+      flow.decisions.splice(flow.decisions.indexOf(decision), 1);
+      undo();
+      throw err;
+    }
   }
 
   /** Extends the hold's timeout when the policy allows it (for the copies in its group too: they wait as one). */

@@ -19,6 +19,7 @@ export function summaryOf(flow: RequestFlow): RequestSummary {
     claim: null,
     duplicates: 0,
     groupOf: null,
+    shredded: false,
     escalated: flow.escalated,
     escalateTo: flow.policy?.escalateTo ?? [],
     approvalsNeeded: flow.status === 'pending' ? Math.max(0, (flow.policy?.approvals ?? 1) - flow.approvers.size) : 0,

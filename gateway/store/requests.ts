@@ -572,6 +572,7 @@ export class RequestStore {
       approvalsNeeded: 0,
       phase: 'request',
       extendable: false,
+      shredded: key === null,
     };
   }
 

@@ -261,6 +261,8 @@ describe.skipIf(!chromiumAvailable)('reviewing in the console: direction control
     expect(await page.getByTestId('decision').innerText()).toContain('Approved by alice');
     expect(await page.getByTestId('request-detail').innerText()).not.toContain('{}');
     expect(await page.getByTestId('open-replay').count()).toBe(0);
+    expect(await page.getByTestId('history-preview').first().innerText()).toBe('(shredded)'); // the newest row is this one
+    expect((await tg.api.list('limit=50')).find((r) => r.id === done.id)?.shredded).toBe(true);
     await page.screenshot({ path: `${SHOTS}console-shredded-history.png` });
 
     await page.goto(`${tg.url}/#/replay/${done.id}`);

@@ -78,6 +78,7 @@ export function summary(overrides: Partial<RequestSummary> = {}): RequestSummary
     claim: null,
     duplicates: 0,
     groupOf: null,
+    shredded: false,
     escalated: false,
     escalateTo: [],
     approvalsNeeded: 1,

@@ -22,6 +22,7 @@ export function summary(over: Partial<RequestSummary> = {}): RequestSummary {
     claim: null,
     duplicates: 0,
     groupOf: null,
+    shredded: false,
     escalated: false,
     escalateTo: [],
     approvalsNeeded: 1,
@@ -47,7 +48,6 @@ export function detail(over: Partial<RequestDetail> = {}): RequestDetail {
     previousId: null,
     response: null,
     error: null,
-    shredded: false,
     ...over,
   };
 }
