@@ -151,13 +151,13 @@ export class ReviewQueue {
     return claim;
   }
 
-  /** The oldest identical request still waiting in `flow`'s group, when that is another one (their decision is one). */
-  private leaderOf(flow: RequestFlow): RequestFlow | undefined {
-    if (flow.phase !== 'request') return undefined;
-    for (const other of this.groups.get(flow.dedupeKey) ?? []) {
-      if (other.held && other.phase === 'request') return other === flow ? undefined : other;
-    }
-    return undefined;
+  /**
+   * The identical requests (same caller, same body) waiting for their request's decision with `flow`, oldest first,
+   * itself included when it waits so: one group, decided as one, listed as its oldest.
+   */
+  private groupOf(flow: RequestFlow): RequestFlow[] {
+    if (flow.phase !== 'request') return [];
+    return [...(this.groups.get(flow.dedupeKey) ?? [])].filter((f) => f.held && f.phase === 'request');
   }
 
   /**
@@ -174,9 +174,8 @@ export class ReviewQueue {
 
   private async decideGroup(id: string, input: DecisionInput): Promise<RequestFlow> {
     const flow = await this.decideOne(id, input);
-    if (flow.phase !== 'request') return flow;
-    for (const other of [...(this.groups.get(flow.dedupeKey) ?? [])]) {
-      if (other === flow || !other.held || other.phase !== 'request') continue;
+    for (const other of this.groupOf(flow)) {
+      if (other === flow) continue; // still waiting: a two-person rule wants another approval
       // A copy another reviewer holds (claimed, or being edited) stays for them, as its own row.
       await this.decideOne(other.id, { ...input, force: false }).catch(() => undefined);
     }
@@ -242,11 +241,9 @@ export class ReviewQueue {
     const entry = this.held.get(id);
     if (!entry) throw new AirlockError('not_pending', { message: 'This request is no longer pending.' });
     if (!entry.flow.policy?.extendable) throw new AirlockError('forbidden', { message: 'The policy for this request does not allow extending its wait.' });
-    if (entry.flow.phase === 'request') {
-      for (const other of this.groups.get(entry.flow.dedupeKey) ?? []) {
-        const copy = other !== entry.flow && other.held && other.phase === 'request' ? this.held.get(other.id) : undefined;
-        if (copy) this.extendOne(copy, reviewer, ms);
-      }
+    for (const other of this.groupOf(entry.flow)) {
+      const copy = other !== entry.flow ? this.held.get(other.id) : undefined;
+      if (copy) this.extendOne(copy, reviewer, ms);
     }
     return this.extendOne(entry, reviewer, ms);
   }
@@ -266,12 +263,13 @@ export class ReviewQueue {
   overlay = (summary: RequestSummary): RequestSummary => {
     const flow = this.held.get(summary.id)?.flow;
     if (!flow) return summary;
+    const group = this.groupOf(flow);
     return {
       ...summary,
       timeoutAt: flow.timeoutAt ? new Date(flow.timeoutAt).toISOString() : null,
       claim: this.liveClaim(flow.id),
-      duplicates: flow.phase === 'request' ? [...(this.groups.get(flow.dedupeKey) ?? [])].filter((f) => f.held && f.phase === 'request').length - 1 : 0,
-      groupOf: this.leaderOf(flow)?.id ?? null,
+      duplicates: Math.max(0, group.length - 1),
+      groupOf: group.length > 0 && group[0] !== flow ? group[0].id : null,
       escalated: flow.escalated,
       escalateTo: flow.policy?.escalateTo ?? [],
       approvalsNeeded: Math.max(0, (flow.policy?.approvals ?? 1) - flow.approvers.size),

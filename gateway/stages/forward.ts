@@ -133,12 +133,11 @@ export async function forward(flow: RequestFlow, incoming: IncomingHttpHeaders, 
 
 /** Keys shorter than this are placeholders (`ollama`, `none`), not secrets, and too likely to be ordinary words. */
 const MIN_KEY_LENGTH = 12;
-export const KEY_PLACEHOLDER = '[SECRET:upstream-key]';
+const KEY_PLACEHOLDER = '[SECRET:upstream-key]';
 
 /** `body` with every occurrence of the upstream's key replaced (JSON-safe: the placeholder needs no escaping). */
-export function withoutKey(body: Buffer, key: string | undefined): Buffer {
-  if (!key || key.length < MIN_KEY_LENGTH || body.indexOf(key) < 0) return body;
-  return Buffer.from(body.toString('utf8').replaceAll(key, KEY_PLACEHOLDER));
+function withoutKey(body: Buffer, key: string | undefined): Buffer {
+  return key && key.length >= MIN_KEY_LENGTH && body.includes(key) ? Buffer.from(withoutKeyText(body.toString('utf8'), key)) : body;
 }
 
 function withoutKeyText(text: string, key: string | undefined): string {

@@ -58,26 +58,23 @@ export class IdentityStore {
 
   /** Creates a caller, or gives an existing one a new key (the gateway's issueCallerKey; the CLI uses createCaller). Returns the key, shown only now. */
   async addCaller(name: string, owner: string | null = null): Promise<string> {
-    const key = newSecret('alk_');
-    await this.db.run(
-      `INSERT INTO callers (name, key_hash, owner, created_at) VALUES (?, ?, ?, ?)
-       ON CONFLICT (name) DO UPDATE SET key_hash = excluded.key_hash, owner = excluded.owner, revoked_at = NULL`,
-      [name, hashSecret(key), owner, Date.now()],
-    );
-    this.changed();
-    return key;
+    return (await this.upsertCaller(name, owner, false))!;
   }
 
   /**
    * Creates a caller but never replaces an active one, whose key a program may be using: undefined when an active
    * caller has the name. A revoked caller of that name is made anew. Returns the key, shown only now.
    */
-  async createCaller(name: string, owner: string | null): Promise<string | undefined> {
+  createCaller(name: string, owner: string | null): Promise<string | undefined> {
+    return this.upsertCaller(name, owner, true);
+  }
+
+  /** `fresh`: only a new name or a revoked one is (re)made, as new; else an existing caller also gets the new key. */
+  private async upsertCaller(name: string, owner: string | null, fresh: boolean): Promise<string | undefined> {
     const key = newSecret('alk_');
     const { changes } = await this.db.run(
       `INSERT INTO callers (name, key_hash, owner, created_at) VALUES (?, ?, ?, ?)
-       ON CONFLICT (name) DO UPDATE SET key_hash = excluded.key_hash, owner = excluded.owner, created_at = excluded.created_at, revoked_at = NULL
-       WHERE callers.revoked_at IS NOT NULL`,
+       ON CONFLICT (name) DO UPDATE SET key_hash = excluded.key_hash, owner = excluded.owner, revoked_at = NULL${fresh ? ', created_at = excluded.created_at WHERE callers.revoked_at IS NOT NULL' : ''}`,
       [name, hashSecret(key), owner, Date.now()],
     );
     if (changes === 0) return undefined;
@@ -131,23 +128,20 @@ export class IdentityStore {
 
   /** Creates a reviewer, or gives an existing one a new token and this role (the gateway's issueReviewerToken; the CLI uses createReviewer). */
   async addReviewer(name: string, role: ReviewerRole): Promise<string> {
-    const token = newSecret('alr_');
-    await this.db.run(
-      `INSERT INTO reviewers (name, role, token_hash, created_at) VALUES (?, ?, ?, ?)
-       ON CONFLICT (name) DO UPDATE SET role = excluded.role, token_hash = excluded.token_hash, revoked_at = NULL`,
-      [name, role, hashSecret(token), Date.now()],
-    );
-    this.changed();
-    return token;
+    return (await this.upsertReviewer(name, role, false))!;
   }
 
   /** Creates a reviewer but never replaces an active one: undefined when an active reviewer has the name. A revoked one is made anew. */
-  async createReviewer(name: string, role: ReviewerRole): Promise<string | undefined> {
+  createReviewer(name: string, role: ReviewerRole): Promise<string | undefined> {
+    return this.upsertReviewer(name, role, true);
+  }
+
+  /** `fresh`: only a new name or a revoked one is (re)made, as new; else an existing reviewer also gets the new token and role. */
+  private async upsertReviewer(name: string, role: ReviewerRole, fresh: boolean): Promise<string | undefined> {
     const token = newSecret('alr_');
     const { changes } = await this.db.run(
       `INSERT INTO reviewers (name, role, token_hash, created_at) VALUES (?, ?, ?, ?)
-       ON CONFLICT (name) DO UPDATE SET role = excluded.role, token_hash = excluded.token_hash, created_at = excluded.created_at, revoked_at = NULL
-       WHERE reviewers.revoked_at IS NOT NULL`,
+       ON CONFLICT (name) DO UPDATE SET role = excluded.role, token_hash = excluded.token_hash, revoked_at = NULL${fresh ? ', created_at = excluded.created_at WHERE reviewers.revoked_at IS NOT NULL' : ''}`,
       [name, role, hashSecret(token), Date.now()],
     );
     if (changes === 0) return undefined;

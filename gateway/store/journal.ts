@@ -241,22 +241,20 @@ export function retireJournal(file: string, outcome: 'done' | 'retry' | 'aside')
 
 /** `prefix`: the journal's own (its live owner may be this process); null for a claim by another start. */
 function isRunning(host: string, pid: number, prefix: string | null, file: string): boolean {
-  if (host === HOST && pid === process.pid) return prefix !== null && live.has(prefix); // else an earlier process that had our pid
-  return ownerRunning(host, pid, file);
-}
-
-/**
- * Whether the gateway that wrote `file` (its host, hashed, and pid) still runs. Another host's (or container's) gateway
- * on a shared data dir is alive while it keeps touching the file (every HEARTBEAT_MS).
- */
-function ownerRunning(host: string, pid: number, file: string): boolean {
   if (host !== HOST) {
+    // Another host's (or container's) gateway on a shared data dir: alive while it keeps touching its file.
     try {
       return Date.now() - statSync(file).mtimeMs < STALE_MS;
     } catch {
       return true;
     }
   }
+  if (pid === process.pid) return prefix !== null && live.has(prefix); // else an earlier process that had our pid
+  return pidAlive(pid);
+}
+
+/** Whether a process of this pid runs on this host (one we may not signal runs too). */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

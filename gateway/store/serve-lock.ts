@@ -2,7 +2,7 @@
 // close out the first one's open requests as interrupted and answer from a store it does not own; it is refused first.
 import { closeSync, fstatSync, futimesSync, openSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { HEARTBEAT_MS, HOST, STALE_MS } from './journal.js';
+import { HEARTBEAT_MS, HOST, pidAlive, STALE_MS } from './journal.js';
 
 export const LOCK_FILE = 'gateway.lock';
 
@@ -139,15 +139,6 @@ function lockHeld(owner: Owner, key: string): boolean {
   }
   if (!fresh) return false;
   return owner.host !== HOST || owner.pid === process.pid || pidAlive(owner.pid);
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function busyMessage(owner: Owner, dataDir: string): string {
