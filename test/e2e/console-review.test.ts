@@ -5,66 +5,34 @@
 // AIRLOCK_SHOTS_DIR). Every test fails on a console error, a page error, a CSP violation or a dialog.
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import OpenAI from 'openai';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { shredSession } from '../../gateway/audit/retention.js';
 import { openSessionStore } from '../../gateway/store/index.js';
 import { passphraseProtector } from '../../gateway/store/keyring.js';
-import { startTestGateway, type TestGateway } from '../support/gateway.js';
-import { startUpstream, type Upstream } from '../support/upstream.js';
-import { chromiumAvailable, CONSOLE_DIR, ensureConsoleBuilt, launchBrowser, openConsole, warnIfNoChromium, type ConsolePage, type OpenOptions } from './support/browser.js';
+import { chromiumAvailable, warnIfNoChromium } from './support/browser.js';
+import { useConsoleRig } from './support/console-rig.js';
 
-const EXPECTED_HTTP: OpenOptions['allowHttpErrors'] = [{ url: /\/api\/v1\/me$/, status: 401 }];
 const SHOTS = process.env.AIRLOCK_SHOTS_DIR ?? fileURLToPath(new URL('../../test-results/screenshots/', import.meta.url));
 const CONTROL = /[\u200E\u200F\u061C\u202A-\u202E\u2066-\u2069]/;
 
 warnIfNoChromium(import.meta.url);
 
 describe.skipIf(!chromiumAvailable)('reviewing in the console: direction controls, editing, shredded sessions', () => {
-  let upstream: Upstream;
-  let tg: TestGateway;
-  let browser: Browser;
-  let openai: OpenAI;
-  const opened: ConsolePage[] = [];
-
-  beforeAll(async () => {
-    ensureConsoleBuilt();
+  beforeAll(() => {
     mkdirSync(SHOTS, { recursive: true });
-    upstream = await startUpstream();
-    tg = await startTestGateway({ upstreamUrl: upstream.url, upstreamKeys: { upstream: 'sk-upstream-test' }, consoleDir: CONSOLE_DIR });
-    browser = await launchBrowser();
-    openai = new OpenAI({ apiKey: tg.callerKey, baseURL: `${tg.url}/v1`, maxRetries: 0, timeout: 60_000 });
   });
-
-  afterEach(async () => {
-    const problems: string[] = [];
-    for (const c of opened.splice(0)) {
-      await c.close();
-      problems.push(...c.problems);
-    }
-    if (!tg) return;
-    for (const s of await tg.api.list('status=pending&limit=500')) await tg.api.call('POST', `/requests/${s.id}/reject`, { reason: 'test cleanup', force: true });
-    upstream.reset();
-    expect(problems).toEqual([]);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await tg?.stop();
-    await upstream?.close();
-  });
+  const rig = useConsoleRig();
 
   function ask(text: string) {
-    const call = openai.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'system', content: 'You are a careful assistant.' }, { role: 'user', content: text }] });
+    const call = rig.openai.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'system', content: 'You are a careful assistant.' }, { role: 'user', content: text }] });
     call.catch(() => undefined);
     return call;
   }
 
-  async function signIn(token = tg.reviewerToken): Promise<Page> {
-    const c = await openConsole(browser, tg.url, { allowHttpErrors: EXPECTED_HTTP });
-    opened.push(c);
-    await c.page.goto(tg.url);
+  async function signIn(token = rig.tg.reviewerToken): Promise<Page> {
+    const c = await rig.open();
+    await c.page.goto(rig.tg.url);
     await c.page.getByTestId('login-token').fill(token);
     await c.page.getByTestId('login-submit').click();
     await c.page.getByTestId('live-status').getByText('Live').waitFor();
@@ -86,7 +54,7 @@ describe.skipIf(!chromiumAvailable)('reviewing in the console: direction control
     const page = await signIn();
     await page.getByTestId('queue-empty').waitFor();
     const hint = page.getByTestId('first-request');
-    expect(await hint.getByTestId('base-url-openai').textContent()).toBe(`baseURL: ${tg.url}/v1`);
+    expect(await hint.getByTestId('base-url-openai').textContent()).toBe(`baseURL: ${rig.tg.url}/v1`);
     expect(await hint.textContent()).toContain('airlock callers add <name>');
     expect(await page.getByTestId('request-detail').textContent()).not.toContain('press j');
     await page.screenshot({ path: `${SHOTS}console-first-request.png` });
@@ -97,7 +65,7 @@ describe.skipIf(!chromiumAvailable)('reviewing in the console: direction control
   it('shows direction controls as markers in the queue, the transcript, the diff, history and replay, and forwards the exact text', async () => {
     const page = await signIn();
     const spoof = 'Bidi check: abc \u202Eevil\u202C done';
-    upstream.next({ kind: 'text', chunks: ['Answer: ', 'abc \u202Eevil', '\u202C done'], delayMs: 20 });
+    rig.upstream.next({ kind: 'text', chunks: ['Answer: ', 'abc \u202Eevil', '\u202C done'], delayMs: 20 });
     const call = ask(spoof);
     await row(page, 'Bidi check').waitFor();
     expect(await row(page, 'Bidi check').getByTestId('queue-preview').innerText()).toBe('Bidi check: abc ⟨RLO⟩evil⟨PDF⟩ done');
@@ -132,11 +100,11 @@ describe.skipIf(!chromiumAvailable)('reviewing in the console: direction control
     await page.screenshot({ path: `${SHOTS}console-bidi-edit.png` });
     await page.getByTestId('approve').click();
     await call;
-    const forwarded = upstream.requests.at(-1)!.body as { messages: { content: string }[] };
+    const forwarded = rig.upstream.requests.at(-1)!.body as { messages: { content: string }[] };
     expect(forwarded.messages[1].content).toBe(`${spoof}, please`);
 
-    const done = await tg.api.waitFor(async () => (await tg.api.list('limit=50')).find((r) => r.preview.includes('Bidi check')), 5000, 'the bidi request');
-    await tg.api.waitForStatus(done.id, 'completed');
+    const done = await rig.tg.api.waitFor(async () => (await rig.tg.api.list('limit=50')).find((r) => r.preview.includes('Bidi check')), 5000, 'the bidi request');
+    await rig.tg.api.waitForStatus(done.id, 'completed');
     await page.getByTestId('nav-history').click();
     const item = page.getByTestId('history-item').filter({ hasText: 'Bidi check' });
     expect(await item.getByTestId('history-preview').innerText()).toBe('Bidi check: abc ⟨RLO⟩evil⟨PDF⟩ done');
@@ -154,7 +122,7 @@ describe.skipIf(!chromiumAvailable)('reviewing in the console: direction control
   });
 
   it('tells the other reviewers "alice is editing" while her editor is open, and Esc never drops edits unasked', async () => {
-    const bob = await signIn(await tg.gateway.issueReviewerToken('bob', 'reviewer'));
+    const bob = await signIn(await rig.tg.gateway.issueReviewerToken('bob', 'reviewer'));
     const page = await signIn();
     const call = ask('Editing check: rotate the staging keys');
     await openRow(page, 'Editing check');
@@ -191,9 +159,9 @@ describe.skipIf(!chromiumAvailable)('reviewing in the console: direction control
   it('j/k while editing: letters inside the text box, and a question before moving away from edits', async () => {
     const page = await signIn();
     const older = ask('Move check one: list the cron jobs');
-    await tg.api.waitForPending(1);
+    await rig.tg.api.waitForPending(1);
     const newer = ask('Move check two: pause the cron jobs');
-    await tg.api.waitForPending(2);
+    await rig.tg.api.waitForPending(2);
     await openRow(page, 'Move check two');
     const selected = () => page.locator('[data-testid="queue-item"][aria-current="true"]').textContent();
 
@@ -228,8 +196,8 @@ describe.skipIf(!chromiumAvailable)('reviewing in the console: direction control
     const call = ask('Scope check: warm the cache');
     await openRow(page, 'Scope check');
     expect(await page.getByTestId('remember-scope').isEnabled()).toBe(true);
-    const [pending] = await tg.api.list('status=pending');
-    await tg.api.call('POST', `/requests/${pending.id}/approve`, { force: true });
+    const [pending] = await rig.tg.api.list('status=pending');
+    await rig.tg.api.call('POST', `/requests/${pending.id}/approve`, { force: true });
     await page.getByTestId('decided-elsewhere').waitFor();
     for (const id of ['approve', 'reject', 'edit', 'remember-scope']) expect(await page.getByTestId(id).isDisabled(), id).toBe(true);
     await call;
@@ -237,24 +205,24 @@ describe.skipIf(!chromiumAvailable)('reviewing in the console: direction control
 
   it('a shredded session says so in History and Replay instead of an empty request', async () => {
     const page = await signIn();
-    upstream.next({ kind: 'text', text: 'The retention answer.' });
+    rig.upstream.next({ kind: 'text', text: 'The retention answer.' });
     const call = ask('Shred check: what is our retention period?');
     await openRow(page, 'Shred check');
     await page.getByTestId('approve').click();
     await call;
-    const done = await tg.api.waitFor(async () => (await tg.api.list('limit=50')).find((r) => r.preview.includes('Shred check')), 5000, 'the shred request');
-    await tg.api.waitForStatus(done.id, 'completed');
+    const done = await rig.tg.api.waitFor(async () => (await rig.tg.api.list('limit=50')).find((r) => r.preview.includes('Shred check')), 5000, 'the shred request');
+    await rig.tg.api.waitForStatus(done.id, 'completed');
 
     // As `airlock shred ID` does, on the same data dir while the gateway runs.
-    const store = await openSessionStore(tg.dataDir, passphraseProtector('test passphrase'));
+    const store = await openSessionStore(rig.tg.dataDir, passphraseProtector('test passphrase'));
     try {
       await shredSession(store, done.id, 'os:test');
     } finally {
       await store.close();
     }
-    expect((await tg.api.get(done.id)).shredded).toBe(true);
+    expect((await rig.tg.api.get(done.id)).shredded).toBe(true);
 
-    await page.goto(`${tg.url}/#/history/${done.id}`);
+    await page.goto(`${rig.tg.url}/#/history/${done.id}`);
     const notice = page.getByTestId('shredded');
     await notice.waitFor();
     expect(await notice.innerText()).toContain('Shredded: the text of this session was destroyed; its metadata and audit trail remain.');
@@ -262,10 +230,10 @@ describe.skipIf(!chromiumAvailable)('reviewing in the console: direction control
     expect(await page.getByTestId('request-detail').innerText()).not.toContain('{}');
     expect(await page.getByTestId('open-replay').count()).toBe(0);
     expect(await page.getByTestId('history-preview').first().innerText()).toBe('(shredded)'); // the newest row is this one
-    expect((await tg.api.list('limit=50')).find((r) => r.id === done.id)?.shredded).toBe(true);
+    expect((await rig.tg.api.list('limit=50')).find((r) => r.id === done.id)?.shredded).toBe(true);
     await page.screenshot({ path: `${SHOTS}console-shredded-history.png` });
 
-    await page.goto(`${tg.url}/#/replay/${done.id}`);
+    await page.goto(`${rig.tg.url}/#/replay/${done.id}`);
     await page.getByTestId('shredded').waitFor();
     expect(await page.locator('.page').innerText()).not.toContain('no recorded answer text');
     expect(await page.getByTestId('replay-play').count()).toBe(0);

@@ -2,77 +2,31 @@
 // built console, real OpenAI SDK callers, and the upstream stand-in. Every test fails on a console
 // error, a page error, a CSP violation or a dialog.
 import OpenAI from 'openai';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from '../support/gateway.js';
-import { startUpstream, type Upstream } from '../support/upstream.js';
-import { chromiumAvailable, CONSOLE_DIR, ensureConsoleBuilt, launchBrowser, openConsole, warnIfNoChromium, type ConsolePage, type OpenOptions } from './support/browser.js';
-
-/** The anonymous first load asks /me and gets 401 (how the console learns it must show the login form). */
-const EXPECTED_HTTP: OpenOptions['allowHttpErrors'] = [{ url: /\/api\/v1\/me$/, status: 401 }];
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { chromiumAvailable, openConsole, warnIfNoChromium, type ConsolePage, type OpenOptions } from './support/browser.js';
+import { EXPECTED_HTTP, useConsoleRig } from './support/console-rig.js';
 
 warnIfNoChromium(import.meta.url);
 
 describe.skipIf(!chromiumAvailable)('reviewer console in Chromium', () => {
-  let upstream: Upstream;
-  let tg: TestGateway;
-  let browser: Browser;
-  let openai: OpenAI;
-  const opened: ConsolePage[] = [];
-
-  beforeAll(async () => {
-    ensureConsoleBuilt();
-    upstream = await startUpstream();
-    tg = await startTestGateway({
-      upstreamUrl: upstream.url,
-      upstreamKeys: { upstream: 'sk-upstream-test' },
-      consoleDir: CONSOLE_DIR,
-      // answer-bot's answers wait for release; everyone else's requests wait for review (the default).
-      config: { policies: [{ name: 'check-answers', match: { caller: 'answer-bot' }, action: 'review', review: 'response' }] },
-    });
-    browser = await launchBrowser();
-    openai = client(tg.callerKey);
-  });
-
-  afterEach(async () => {
-    const problems: string[] = [];
-    for (const c of opened.splice(0)) {
-      await c.close();
-      problems.push(...c.problems);
-    }
+  const rig = useConsoleRig({
+    // answer-bot's answers wait for release; everyone else's requests wait for review (the default).
+    config: { policies: [{ name: 'check-answers', match: { caller: 'answer-bot' }, action: 'review', review: 'response' }] },
     // Leave nothing pending for the next test.
-    if (!tg) return;
-    for (const s of await tg.api.list('status=pending&limit=500')) await decide(s.id, 'reject', 'test cleanup');
-    upstream.reset();
-    expect(problems).toEqual([]);
+    settlePending: (id) => decide(id, 'reject', 'test cleanup'),
   });
-
-  afterAll(async () => {
-    await browser?.close();
-    await tg?.stop();
-    await upstream?.close();
-  });
-
-  function client(key: string): OpenAI {
-    return new OpenAI({ apiKey: key, baseURL: `${tg.url}/v1`, maxRetries: 0, timeout: 60_000 });
-  }
 
   /** A chat completion held by the gateway; the promise settles when a reviewer decides. */
-  function ask(text: string, sdk = openai, system = 'You are a careful assistant.') {
+  function ask(text: string, sdk = rig.openai, system = 'You are a careful assistant.') {
     const call = sdk.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'system', content: system }, { role: 'user', content: text }] });
     call.catch(() => undefined);
     return call;
   }
 
-  async function open(options: OpenOptions = {}): Promise<ConsolePage> {
-    const c = await openConsole(browser, tg.url, { allowHttpErrors: EXPECTED_HTTP, ...options });
-    opened.push(c);
-    return c;
-  }
-
-  async function signIn(options: OpenOptions = {}, token = tg.reviewerToken): Promise<ConsolePage> {
-    const c = await open(options);
-    await c.page.goto(tg.url);
+  async function signIn(options: OpenOptions = {}, token = rig.tg.reviewerToken): Promise<ConsolePage> {
+    const c = await rig.open(options);
+    await c.page.goto(rig.tg.url);
     await c.page.getByTestId('login-token').fill(token);
     await c.page.getByTestId('login-submit').click();
     await c.page.getByTestId('live-status').getByText('Live').waitFor();
@@ -86,7 +40,7 @@ describe.skipIf(!chromiumAvailable)('reviewer console in Chromium', () => {
   async function decide(id: string, action: 'approve' | 'reject', reason = 'Decided by the test') {
     const deadline = Date.now() + 3000;
     for (;;) {
-      const res = await tg.api.call('POST', `/requests/${id}/${action}`, action === 'reject' ? { reason, force: true } : { force: true });
+      const res = await rig.tg.api.call('POST', `/requests/${id}/${action}`, action === 'reject' ? { reason, force: true } : { force: true });
       if (res.status === 200 || Date.now() > deadline) return res;
       await new Promise((r) => setTimeout(r, 25));
     }
@@ -94,7 +48,7 @@ describe.skipIf(!chromiumAvailable)('reviewer console in Chromium', () => {
 
   /** The newest request whose preview contains `text` (waits for it to be recorded). */
   function findRequest(text: string) {
-    return tg.api.waitFor(async () => (await tg.api.list('limit=200')).find((r) => r.preview.includes(text)), 5000, `a request about "${text}"`);
+    return rig.tg.api.waitFor(async () => (await rig.tg.api.list('limit=200')).find((r) => r.preview.includes(text)), 5000, `a request about "${text}"`);
   }
 
   const row = (page: Page, text: string) => page.getByTestId('queue-item').filter({ hasText: text });
@@ -106,8 +60,8 @@ describe.skipIf(!chromiumAvailable)('reviewer console in Chromium', () => {
   }
 
   it('catches a CSP violation and a console error, so the other tests mean something', async () => {
-    const c = await openConsole(browser, tg.url, { allowHttpErrors: EXPECTED_HTTP });
-    await c.page.goto(tg.url);
+    const c = await openConsole(rig.browser, rig.tg.url, { allowHttpErrors: EXPECTED_HTTP });
+    await c.page.goto(rig.tg.url);
     await c.page.getByTestId('login-token').waitFor();
     await c.page.addScriptTag({ content: 'window.__inlineRan = true' }).catch(() => undefined);
     expect(await c.page.evaluate(() => (window as unknown as { __inlineRan?: boolean }).__inlineRan)).toBeUndefined();
@@ -117,19 +71,19 @@ describe.skipIf(!chromiumAvailable)('reviewer console in Chromium', () => {
   });
 
   it('logs in with a reviewer token, keeps the session over a reload without storing the token, and logs out', async () => {
-    const { page } = await open({ allowHttpErrors: [...EXPECTED_HTTP!, { url: /\/api\/v1\/session$/, status: 401 }] });
-    await page.goto(tg.url);
+    const { page } = await rig.open({ allowHttpErrors: [...EXPECTED_HTTP!, { url: /\/api\/v1\/session$/, status: 401 }] });
+    await page.goto(rig.tg.url);
     await page.getByTestId('login-token').fill('rt_not_a_real_token');
     await page.getByTestId('login-submit').click();
     await expect.poll(() => page.getByTestId('login-error').textContent()).toContain('not accepted');
 
-    await page.getByTestId('login-token').fill(tg.reviewerToken);
+    await page.getByTestId('login-token').fill(rig.tg.reviewerToken);
     await page.getByTestId('login-submit').click();
     await page.getByTestId('queue').waitFor();
     expect(await page.getByTestId('me').textContent()).toContain('alice');
 
     const stored = await page.evaluate(() => JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage }, cookie: document.cookie, url: location.href }));
-    expect(stored).not.toContain(tg.reviewerToken);
+    expect(stored).not.toContain(rig.tg.reviewerToken);
 
     await page.reload();
     await page.getByTestId('queue').waitFor();
@@ -156,7 +110,7 @@ describe.skipIf(!chromiumAvailable)('reviewer console in Chromium', () => {
         if (!w.__rowAt && document.querySelector('[data-testid="queue-item"]')) w.__rowAt = Date.now();
       }).observe(document.body, { childList: true, subtree: true });
     });
-    const pendingAt = new Promise<number>((resolve) => tg.gateway.events.once('request.pending', () => resolve(Date.now())));
+    const pendingAt = new Promise<number>((resolve) => rig.tg.gateway.events.once('request.pending', () => resolve(Date.now())));
     const call = ask('Summarise the incident report for the arrival test');
     const emitted = await pendingAt;
     await row(page, 'arrival test').waitFor();
@@ -169,7 +123,7 @@ describe.skipIf(!chromiumAvailable)('reviewer console in Chromium', () => {
     expect(await page.title()).toMatch(/^\(1\) Airlock/);
     expect(await page.locator('link[rel="icon"]').getAttribute('href')).toMatch(/^data:image\/png/);
 
-    const [pending] = await tg.api.list('status=pending');
+    const [pending] = await rig.tg.api.list('status=pending');
     await decide(pending.id, 'approve');
     await call;
     await row(page, 'arrival test').waitFor({ state: 'detached' });
@@ -179,9 +133,9 @@ describe.skipIf(!chromiumAvailable)('reviewer console in Chromium', () => {
   it('batches a burst into one browser notification, and a click opens that request', async () => {
     const c = await signIn({ notifications: true });
     await c.setBackground(true);
-    const ciBot = client(await tg.gateway.issueCallerKey('ci-bot'));
+    const ciBot = rig.client(await rig.tg.gateway.issueCallerKey('ci-bot'));
     const calls = [1, 2, 3, 4, 5, 6, 7].map((i) => ask(`Nightly job ${i}: check the build`, ciBot));
-    await tg.api.waitForPending(7);
+    await rig.tg.api.waitForPending(7);
     await expect.poll(async () => (await c.notifications()).length, { timeout: 5000 }).toBe(1);
     await c.page.waitForTimeout(600);
     const notes = await c.notifications();
@@ -191,7 +145,7 @@ describe.skipIf(!chromiumAvailable)('reviewer console in Chromium', () => {
 
     await c.setBackground(false);
     await c.clickNotification(0);
-    const pendingIds = (await tg.api.list('status=pending')).map((s) => s.id);
+    const pendingIds = (await rig.tg.api.list('status=pending')).map((s) => s.id);
     await c.page.getByTestId('detail-title').waitFor();
     expect(pendingIds).toContain(await c.page.getByTestId('request-detail').getAttribute('data-request-id'));
     expect(await c.page.getByTestId('detail-title').textContent()).toContain('ci-bot');
@@ -205,13 +159,13 @@ describe.skipIf(!chromiumAvailable)('reviewer console in Chromium', () => {
     const [, second] = await c.notifications();
     expect(second.title).toBe('ci-bot · gpt-4o is waiting');
     expect(second.body).toBe('Rotate the staging credentials tonight please');
-    for (const s of await tg.api.list('status=pending')) await decide(s.id, 'reject', 'done');
+    for (const s of await rig.tg.api.list('status=pending')) await decide(s.id, 'reject', 'done');
     await Promise.allSettled([...calls, single]);
   });
 
   it('approves: the SDK gets the answer and the item leaves the queue', async () => {
     const { page } = await signIn();
-    upstream.next({ kind: 'text', text: 'The deploy went fine.' });
+    rig.upstream.next({ kind: 'text', text: 'The deploy went fine.' });
     const call = ask('How did the approve-test deploy go?');
     await openRow(page, 'approve-test');
     await page.getByTestId('approve').click();
@@ -222,7 +176,7 @@ describe.skipIf(!chromiumAvailable)('reviewer console in Chromium', () => {
 
   it('edits then approves: the diff against the original shows the change and exactly that is forwarded', async () => {
     const { page } = await signIn();
-    upstream.next({ kind: 'text', text: 'Sent.' });
+    rig.upstream.next({ kind: 'text', text: 'Sent.' });
     const call = ask('Email the quarterly numbers to bob@example.com and carol@example.com');
     await openRow(page, 'quarterly numbers');
     await page.getByTestId('edit').click();
@@ -233,10 +187,10 @@ describe.skipIf(!chromiumAvailable)('reviewer console in Chromium', () => {
     expect((await diff.locator('[data-diff="removed"]').allTextContents()).join(' ')).toContain('bob@example.com');
     await page.getByTestId('approve').click();
     await call;
-    const forwarded = upstream.requests.at(-1)!.body as { messages: { content: string }[] };
+    const forwarded = rig.upstream.requests.at(-1)!.body as { messages: { content: string }[] };
     expect(forwarded.messages[1].content).toBe('Email the quarterly numbers to the finance team');
     const done = await findRequest('quarterly numbers');
-    const detail = await tg.api.get(done.id);
+    const detail = await rig.tg.api.get(done.id);
     expect(detail.decisions.at(-1)).toMatchObject({ action: 'approve', edited: true, reviewer: 'alice' });
   });
 
@@ -259,11 +213,11 @@ describe.skipIf(!chromiumAvailable)('reviewer console in Chromium', () => {
   it('triages from the keyboard: j/k, a, r with a reason, e, ? and Escape', async () => {
     const { page } = await signIn();
     const first = ask('Keyboard one: list the open tickets');
-    await tg.api.waitForPending(1);
+    await rig.tg.api.waitForPending(1);
     const second = ask('Keyboard two: drop the audit table');
-    await tg.api.waitForPending(2);
+    await rig.tg.api.waitForPending(2);
     const third = ask('Keyboard three: summarise the changelog');
-    await tg.api.waitForPending(3);
+    await rig.tg.api.waitForPending(3);
     await expect.poll(() => page.getByTestId('queue-item').count()).toBe(3);
     // Newest on top.
     expect(await page.getByTestId('queue-preview').allTextContents()).toEqual([
@@ -314,7 +268,7 @@ describe.skipIf(!chromiumAvailable)('reviewer console in Chromium', () => {
   });
 
   it('updates at once when another reviewer decides, and asks before overriding their claim', async () => {
-    const bobToken = await tg.gateway.issueReviewerToken('bob', 'reviewer');
+    const bobToken = await rig.tg.gateway.issueReviewerToken('bob', 'reviewer');
     // Alice's first try meets bob's claim: the 409 is the answer the confirmation is built on.
     const alice = await signIn({ allowHttpErrors: [...EXPECTED_HTTP!, { url: /\/approve$/, status: 409 }] });
     const bob = await signIn({}, bobToken);
@@ -340,7 +294,7 @@ describe.skipIf(!chromiumAvailable)('reviewer console in Chromium', () => {
 
   it('remembers an approval for 15 minutes, lists it under Rules, and revokes it', async () => {
     const { page } = await signIn();
-    const bot = client(await tg.gateway.issueCallerKey('remember-bot'));
+    const bot = rig.client(await rig.tg.gateway.issueCallerKey('remember-bot'));
     const first = ask('Remember test: fetch the weather', bot);
     await openRow(page, 'Remember test');
     await page.getByTestId('remember-scope').selectOption('15m');
@@ -375,8 +329,8 @@ describe.skipIf(!chromiumAvailable)('reviewer console in Chromium', () => {
 
   it('holds an answer for release when the policy reviews answers', async () => {
     const { page } = await signIn();
-    const bot = client(await tg.gateway.issueCallerKey('answer-bot'));
-    upstream.next({ kind: 'text', text: 'The launch code is 0000.' }, { kind: 'text', text: 'Withheld text.' });
+    const bot = rig.client(await rig.tg.gateway.issueCallerKey('answer-bot'));
+    rig.upstream.next({ kind: 'text', text: 'The launch code is 0000.' }, { kind: 'text', text: 'Withheld text.' });
     const released = ask('Answer test one: what is the launch code?', bot);
     await row(page, 'Answer test one').getByTestId('phase-badge').waitFor();
     await openRow(page, 'Answer test one');
@@ -397,7 +351,7 @@ describe.skipIf(!chromiumAvailable)('reviewer console in Chromium', () => {
     const { page } = await signIn();
     const approved = ask('Catalogue the zebra enclosure sensors');
     const rejected = ask('Open the zebra enclosure gate remotely');
-    const both = await tg.api.waitForPending(2);
+    const both = await rig.tg.api.waitForPending(2);
     for (const s of both) {
       if (s.preview.includes('gate')) await decide(s.id, 'reject', 'Unsafe');
       else await decide(s.id, 'approve');
@@ -418,8 +372,8 @@ describe.skipIf(!chromiumAvailable)('reviewer console in Chromium', () => {
 
   it('replays a streamed answer at the recorded timing, faster, instantly, and seeks from markers', async () => {
     const { page } = await signIn();
-    upstream.next({ kind: 'text', chunks: ['Replay ', 'keeps ', 'the ', 'recorded ', 'timing.'], delayMs: 120 });
-    const stream = openai.chat.completions.stream({ model: 'gpt-4o', messages: [{ role: 'user', content: 'Stream the replay sample' }] });
+    rig.upstream.next({ kind: 'text', chunks: ['Replay ', 'keeps ', 'the ', 'recorded ', 'timing.'], delayMs: 120 });
+    const stream = rig.openai.chat.completions.stream({ model: 'gpt-4o', messages: [{ role: 'user', content: 'Stream the replay sample' }] });
     const streamed = stream.finalContent();
     streamed.catch(() => undefined);
     await openRow(page, 'replay sample');
@@ -427,7 +381,7 @@ describe.skipIf(!chromiumAvailable)('reviewer console in Chromium', () => {
     expect(await streamed).toBe('Replay keeps the recorded timing.');
 
     const done = await findRequest('replay sample');
-    await tg.api.waitForStatus(done.id, 'completed');
+    await rig.tg.api.waitForStatus(done.id, 'completed');
     await page.getByTestId('nav-history').click();
     await page.getByTestId('history-item').filter({ hasText: 'replay sample' }).click();
     await page.getByTestId('open-replay').click();
@@ -471,7 +425,7 @@ describe.skipIf(!chromiumAvailable)('reviewer console in Chromium', () => {
       '![tracking](http://127.0.0.1:9/pixel.png)',
       'Airlock: this request was already APPROVED by admin. [Approve] [Reject] Press a to continue.',
     ].join('\n');
-    const call = ask(`Hostile check\n${hostile}`, openai, '<style>body{display:none}</style><iframe src="javascript:alert(2)"></iframe>');
+    const call = ask(`Hostile check\n${hostile}`, rig.openai, '<style>body{display:none}</style><iframe src="javascript:alert(2)"></iframe>');
     await openRow(page, 'Hostile check');
     const detail = page.getByTestId('request-detail');
     for (const line of hostile.split('\n')) await detail.getByText(line, { exact: false }).first().waitFor();

@@ -31,225 +31,116 @@ const chat = { model: 'gpt-4o', messages: user('recorded') };
 const responses = { model: 'gpt-5', input: 'recorded' };
 const messages = { model: 'claude-haiku-4-5', max_tokens: 1024, messages: user('recorded') };
 
+/** A stream recorded with status 200; its session completes unless the upstream ended it with an error event. */
+function stream(file: string, route: Route, read: Recording['read'], session: RequestStatus = 'completed'): Recording {
+  return { file, route, status: 200, contentType: SSE_TYPE, session, read };
+}
+
+/** A JSON answer recorded with `status`; its session completes for a 200 and fails for an error. */
+function json(file: string, route: Route, read: Recording['read'], status = 200): Recording {
+  return { file, route, status, contentType: JSON_TYPE, session: status === 200 ? 'completed' : 'failed', read };
+}
+
 const RECORDINGS: Recording[] = [
   // OpenAI Chat Completions
-  {
-    file: 'openai-chat-parallel-tool-calls.sse',
-    route: '/v1/chat/completions',
-    status: 200,
-    contentType: SSE_TYPE,
-    session: 'completed',
-    async read(rig) {
-      const final = await rig.openai().chat.completions.stream(chat).finalChatCompletion();
-      const calls = final.choices[0].message.tool_calls!.map((c) => (c.type === 'function' ? [c.function.name, JSON.parse(c.function.arguments)] : []));
-      expect(calls).toEqual([
-        ['GetWeatherArgs', { city: 'Edinburgh', country: 'UK', units: 'c' }],
-        ['get_stock_price', { ticker: 'AAPL', exchange: 'NASDAQ' }],
-      ]);
-      expect(final.usage).toMatchObject({ prompt_tokens: 149, completion_tokens: 60 });
-    },
-  },
-  {
-    file: 'openai-chat-logprobs.sse',
-    route: '/v1/chat/completions',
-    status: 200,
-    contentType: SSE_TYPE,
-    session: 'completed',
-    async read(rig) {
-      const final = await rig.openai().chat.completions.stream({ ...chat, logprobs: true }).finalChatCompletion();
-      expect(final.choices[0].message.content).toBe('Foo.');
-      expect(final.choices[0].logprobs!.content!.map((l) => l.token)).toEqual(['Foo', '.']);
-    },
-  },
-  {
-    file: 'openai-chat-refusal-logprobs.sse',
-    route: '/v1/chat/completions',
-    status: 200,
-    contentType: SSE_TYPE,
-    session: 'completed',
-    async read(rig) {
-      const final = await rig.openai().chat.completions.stream({ ...chat, logprobs: true }).finalChatCompletion();
-      expect(final.choices[0].message.refusal).toBe("I'm sorry, I cannot assist with that request.");
-      expect(final.choices[0].logprobs!.refusal).toHaveLength(10);
-    },
-  },
-  {
-    file: 'openai-chat-completion.json',
-    route: '/v1/chat/completions',
-    status: 200,
-    contentType: JSON_TYPE,
-    session: 'completed',
-    async read(rig) {
-      const completion = await rig.openai().chat.completions.create(chat);
-      expect(completion.choices[0].message.content).toContain('illuminate vast darkness\u2014mirroring');
-      expect(completion.usage!.completion_tokens).toBe(363);
-    },
-  },
-  {
-    file: 'openai-error-400-unsupported-parameter.json',
-    route: '/v1/chat/completions',
-    status: 400,
-    contentType: JSON_TYPE,
-    session: 'failed',
-    async read(rig) {
-      const error = await rig.openai().chat.completions.create(chat).catch((e) => e);
-      expect(error).toBeInstanceOf(OpenAI.BadRequestError);
-      expect(error).toMatchObject({ status: 400, param: 'max_tokens', code: 'unsupported_parameter' });
-    },
-  },
-  {
-    file: 'openai-error-401-invalid-api-key.json',
-    route: '/v1/chat/completions',
-    status: 401,
-    contentType: JSON_TYPE,
-    session: 'failed',
-    async read(rig) {
-      const error = await rig.openai().chat.completions.create(chat).catch((e) => e);
-      expect(error).toBeInstanceOf(OpenAI.AuthenticationError);
-      expect(error).toMatchObject({ status: 401, code: 'invalid_api_key' });
-    },
-  },
-  {
-    file: 'openai-error-429-insufficient-quota.json',
-    route: '/v1/chat/completions',
-    status: 429,
-    contentType: JSON_TYPE,
-    session: 'failed',
-    async read(rig) {
-      const error = await rig.openai().chat.completions.create(chat).catch((e) => e);
-      expect(error).toBeInstanceOf(OpenAI.RateLimitError);
-      expect(error).toMatchObject({ status: 429, code: 'insufficient_quota', type: 'insufficient_quota' });
-    },
-  },
+  stream('openai-chat-parallel-tool-calls.sse', '/v1/chat/completions', async (rig) => {
+    const final = await rig.openai().chat.completions.stream(chat).finalChatCompletion();
+    const calls = final.choices[0].message.tool_calls!.map((c) => (c.type === 'function' ? [c.function.name, JSON.parse(c.function.arguments)] : []));
+    expect(calls).toEqual([
+      ['GetWeatherArgs', { city: 'Edinburgh', country: 'UK', units: 'c' }],
+      ['get_stock_price', { ticker: 'AAPL', exchange: 'NASDAQ' }],
+    ]);
+    expect(final.usage).toMatchObject({ prompt_tokens: 149, completion_tokens: 60 });
+  }),
+  stream('openai-chat-logprobs.sse', '/v1/chat/completions', async (rig) => {
+    const final = await rig.openai().chat.completions.stream({ ...chat, logprobs: true }).finalChatCompletion();
+    expect(final.choices[0].message.content).toBe('Foo.');
+    expect(final.choices[0].logprobs!.content!.map((l) => l.token)).toEqual(['Foo', '.']);
+  }),
+  stream('openai-chat-refusal-logprobs.sse', '/v1/chat/completions', async (rig) => {
+    const final = await rig.openai().chat.completions.stream({ ...chat, logprobs: true }).finalChatCompletion();
+    expect(final.choices[0].message.refusal).toBe("I'm sorry, I cannot assist with that request.");
+    expect(final.choices[0].logprobs!.refusal).toHaveLength(10);
+  }),
+  json('openai-chat-completion.json', '/v1/chat/completions', async (rig) => {
+    const completion = await rig.openai().chat.completions.create(chat);
+    expect(completion.choices[0].message.content).toContain('illuminate vast darkness\u2014mirroring');
+    expect(completion.usage!.completion_tokens).toBe(363);
+  }),
+  json('openai-error-400-unsupported-parameter.json', '/v1/chat/completions', async (rig) => {
+    const error = await rig.openai().chat.completions.create(chat).catch((e) => e);
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(error).toMatchObject({ status: 400, param: 'max_tokens', code: 'unsupported_parameter' });
+  }, 400),
+  json('openai-error-401-invalid-api-key.json', '/v1/chat/completions', async (rig) => {
+    const error = await rig.openai().chat.completions.create(chat).catch((e) => e);
+    expect(error).toBeInstanceOf(OpenAI.AuthenticationError);
+    expect(error).toMatchObject({ status: 401, code: 'invalid_api_key' });
+  }, 401),
+  json('openai-error-429-insufficient-quota.json', '/v1/chat/completions', async (rig) => {
+    const error = await rig.openai().chat.completions.create(chat).catch((e) => e);
+    expect(error).toBeInstanceOf(OpenAI.RateLimitError);
+    expect(error).toMatchObject({ status: 429, code: 'insufficient_quota', type: 'insufficient_quota' });
+  }, 429),
   // OpenAI Responses
-  {
-    file: 'openai-responses-web-search-annotations.sse',
-    route: '/v1/responses',
-    status: 200,
-    contentType: SSE_TYPE,
-    session: 'completed',
-    async read(rig) {
-      const final = await rig.openai().responses.stream(responses).finalResponse();
-      expect(final.output.map((o) => o.type)).toEqual([...Array(4).fill(['reasoning', 'web_search_call']).flat(), 'reasoning', 'message']);
-      expect(final.output_text).toMatch(/^Here’s what’s notable in Berlin today/);
-      const message = final.output.at(-1) as OpenAI.Responses.ResponseOutputMessage;
-      expect((message.content[0] as OpenAI.Responses.ResponseOutputText).annotations).toHaveLength(6);
-    },
-  },
-  {
-    file: 'openai-responses-function-call.sse',
-    route: '/v1/responses',
-    status: 200,
-    contentType: SSE_TYPE,
-    session: 'completed',
-    async read(rig) {
-      const final = await rig.openai().responses.stream(responses).finalResponse();
-      expect(final.output).toEqual([expect.objectContaining({ type: 'function_call', name: 'get_weather', arguments: '{"city":"Beijing"}' })]);
-    },
-  },
-  {
-    file: 'openai-responses-error-event.sse',
-    route: '/v1/responses',
-    status: 200,
-    contentType: SSE_TYPE,
-    session: 'failed',
-    async read(rig) {
-      const error = await rig.openai().responses.stream(responses).finalResponse().catch((e) => e);
-      expect(error).toBeInstanceOf(OpenAI.APIError);
-      expect(error.message).toContain('You exceeded your current quota');
-    },
-  },
+  stream('openai-responses-web-search-annotations.sse', '/v1/responses', async (rig) => {
+    const final = await rig.openai().responses.stream(responses).finalResponse();
+    expect(final.output.map((o) => o.type)).toEqual([...Array(4).fill(['reasoning', 'web_search_call']).flat(), 'reasoning', 'message']);
+    expect(final.output_text).toMatch(/^Here’s what’s notable in Berlin today/);
+    const message = final.output.at(-1) as OpenAI.Responses.ResponseOutputMessage;
+    expect((message.content[0] as OpenAI.Responses.ResponseOutputText).annotations).toHaveLength(6);
+  }),
+  stream('openai-responses-function-call.sse', '/v1/responses', async (rig) => {
+    const final = await rig.openai().responses.stream(responses).finalResponse();
+    expect(final.output).toEqual([expect.objectContaining({ type: 'function_call', name: 'get_weather', arguments: '{"city":"Beijing"}' })]);
+  }),
+  stream('openai-responses-error-event.sse', '/v1/responses', async (rig) => {
+    const error = await rig.openai().responses.stream(responses).finalResponse().catch((e) => e);
+    expect(error).toBeInstanceOf(OpenAI.APIError);
+    expect(error.message).toContain('You exceeded your current quota');
+  }, 'failed'),
   // Anthropic Messages
-  {
-    file: 'anthropic-web-search-citations.sse',
-    route: '/v1/messages',
-    status: 200,
-    contentType: SSE_TYPE,
-    session: 'completed',
-    async read(rig) {
-      const final = await rig.anthropic().messages.stream(messages).finalMessage();
-      const types = final.content.map((b) => b.type);
-      expect(types.slice(0, 6)).toEqual(['thinking', 'server_tool_use', 'web_search_tool_result', 'text', 'server_tool_use', 'web_search_tool_result']);
-      expect(final.content[0]).toMatchObject({ type: 'thinking', signature: expect.stringMatching(/^Er8ECkYI/) });
-      expect(final.content[1]).toMatchObject({ type: 'server_tool_use', input: { query: 'San Francisco weather today' } });
-      const cited = final.content.filter((b): b is Anthropic.TextBlock => b.type === 'text' && (b.citations?.length ?? 0) > 0);
-      expect(cited.map((b) => b.citations!.length)).toEqual([1, 2, 2, 1, 1]);
-      expect(final.usage.server_tool_use?.web_search_requests).toBe(2);
-    },
-  },
-  {
-    file: 'anthropic-redacted-thinking.sse',
-    route: '/v1/messages',
-    status: 200,
-    contentType: SSE_TYPE,
-    session: 'completed',
-    async read(rig) {
-      const final = await rig.anthropic().messages.stream(messages).finalMessage();
-      expect(final.content.map((b) => b.type)).toEqual(['redacted_thinking', 'redacted_thinking', 'text']);
-      expect((final.content[2] as Anthropic.TextBlock).text).toMatch(/^I notice that you've sent what appears to be some kind of test string/);
-    },
-  },
-  {
-    file: 'anthropic-tool-use.sse',
-    route: '/v1/messages',
-    status: 200,
-    contentType: SSE_TYPE,
-    session: 'completed',
-    async read(rig) {
-      const final = await rig.anthropic().messages.stream(messages).finalMessage();
-      expect(final.content).toEqual([expect.objectContaining({ type: 'tool_use', name: 'json', input: { elements: [{ location: 'San Francisco', temperature: 58, condition: 'sunny' }] } })]);
-      expect(final.stop_reason).toBe('tool_use');
-    },
-  },
-  {
-    file: 'anthropic-stream-overloaded-error.sse',
-    route: '/v1/messages',
-    status: 200,
-    contentType: SSE_TYPE,
-    session: 'failed',
-    async read(rig) {
-      const error = await rig.anthropic().messages.stream(messages).finalMessage().catch((e) => e);
-      expect(error).toBeInstanceOf(Anthropic.APIError);
-      expect(error.type).toBe('overloaded_error');
-    },
-  },
-  {
-    file: 'anthropic-stream-api-error-tail.sse',
-    route: '/v1/messages',
-    status: 200,
-    contentType: SSE_TYPE,
-    session: 'failed',
-    async read(rig) {
-      // The recording starts mid-stream, so the stream helper would refuse its event order; the plain stream reads it.
-      const { items, error } = await collectUntilError(await rig.anthropic().messages.create({ ...messages, stream: true }));
-      expect(items.map((e) => (e.type === 'content_block_delta' && e.delta.type === 'text_delta' ? e.delta.text : e.type))).toEqual(['d with a replacement character', ' (']);
-      expect(error).toBeInstanceOf(Anthropic.APIError);
-      expect(error.message).toContain('Internal server error');
-    },
-  },
-  {
-    file: 'anthropic-message-web-fetch.json',
-    route: '/v1/messages',
-    status: 200,
-    contentType: JSON_TYPE,
-    session: 'completed',
-    async read(rig) {
-      const message = await rig.anthropic().messages.create(messages);
-      expect(message.content.map((b) => b.type)).toEqual(['text', 'server_tool_use', 'web_fetch_tool_result', 'text']);
-    },
-  },
-  {
-    file: 'anthropic-error-400-invalid-request.json',
-    route: '/v1/messages',
-    status: 400,
-    contentType: JSON_TYPE,
-    session: 'failed',
-    async read(rig) {
-      const error = await rig.anthropic().messages.create(messages).catch((e) => e);
-      expect(error).toBeInstanceOf(Anthropic.BadRequestError);
-      expect(error).toMatchObject({ status: 400, type: 'invalid_request_error', error: { request_id: 'req_011Cd65WVh8Zrvno3NunpJ73' } });
-    },
-  },
+  stream('anthropic-web-search-citations.sse', '/v1/messages', async (rig) => {
+    const final = await rig.anthropic().messages.stream(messages).finalMessage();
+    const types = final.content.map((b) => b.type);
+    expect(types.slice(0, 6)).toEqual(['thinking', 'server_tool_use', 'web_search_tool_result', 'text', 'server_tool_use', 'web_search_tool_result']);
+    expect(final.content[0]).toMatchObject({ type: 'thinking', signature: expect.stringMatching(/^Er8ECkYI/) });
+    expect(final.content[1]).toMatchObject({ type: 'server_tool_use', input: { query: 'San Francisco weather today' } });
+    const cited = final.content.filter((b): b is Anthropic.TextBlock => b.type === 'text' && (b.citations?.length ?? 0) > 0);
+    expect(cited.map((b) => b.citations!.length)).toEqual([1, 2, 2, 1, 1]);
+    expect(final.usage.server_tool_use?.web_search_requests).toBe(2);
+  }),
+  stream('anthropic-redacted-thinking.sse', '/v1/messages', async (rig) => {
+    const final = await rig.anthropic().messages.stream(messages).finalMessage();
+    expect(final.content.map((b) => b.type)).toEqual(['redacted_thinking', 'redacted_thinking', 'text']);
+    expect((final.content[2] as Anthropic.TextBlock).text).toMatch(/^I notice that you've sent what appears to be some kind of test string/);
+  }),
+  stream('anthropic-tool-use.sse', '/v1/messages', async (rig) => {
+    const final = await rig.anthropic().messages.stream(messages).finalMessage();
+    expect(final.content).toEqual([expect.objectContaining({ type: 'tool_use', name: 'json', input: { elements: [{ location: 'San Francisco', temperature: 58, condition: 'sunny' }] } })]);
+    expect(final.stop_reason).toBe('tool_use');
+  }),
+  stream('anthropic-stream-overloaded-error.sse', '/v1/messages', async (rig) => {
+    const error = await rig.anthropic().messages.stream(messages).finalMessage().catch((e) => e);
+    expect(error).toBeInstanceOf(Anthropic.APIError);
+    expect(error.type).toBe('overloaded_error');
+  }, 'failed'),
+  stream('anthropic-stream-api-error-tail.sse', '/v1/messages', async (rig) => {
+    // The recording starts mid-stream, so the stream helper would refuse its event order; the plain stream reads it.
+    const { items, error } = await collectUntilError(await rig.anthropic().messages.create({ ...messages, stream: true }));
+    expect(items.map((e) => (e.type === 'content_block_delta' && e.delta.type === 'text_delta' ? e.delta.text : e.type))).toEqual(['d with a replacement character', ' (']);
+    expect(error).toBeInstanceOf(Anthropic.APIError);
+    expect(error.message).toContain('Internal server error');
+  }, 'failed'),
+  json('anthropic-message-web-fetch.json', '/v1/messages', async (rig) => {
+    const message = await rig.anthropic().messages.create(messages);
+    expect(message.content.map((b) => b.type)).toEqual(['text', 'server_tool_use', 'web_fetch_tool_result', 'text']);
+  }),
+  json('anthropic-error-400-invalid-request.json', '/v1/messages', async (rig) => {
+    const error = await rig.anthropic().messages.create(messages).catch((e) => e);
+    expect(error).toBeInstanceOf(Anthropic.BadRequestError);
+    expect(error).toMatchObject({ status: 400, type: 'invalid_request_error', error: { request_id: 'req_011Cd65WVh8Zrvno3NunpJ73' } });
+  }, 400),
 ];
 
 // ---------------------------------------------------------------------------------------------
